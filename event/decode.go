@@ -1,0 +1,381 @@
+package event
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FormatNative names the native input shape of event-format.md.
+const FormatNative = "native"
+
+// Decode parses one event in the native shape. raw must hold exactly one
+// JSON object; it is kept verbatim in Event.Raw. The returned event is not
+// yet normalised: see Catalogue.Normalize.
+//
+// The error says why the event is unusable in a way that reads well after
+// "file:line: ".
+func Decode(raw []byte) (*Event, error) {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 {
+		return nil, errors.New("empty line")
+	}
+	if trimmed[0] != '{' {
+		if json.Valid(trimmed) {
+			return nil, fmt.Errorf("not a JSON object (got %s)", jsonKind(trimmed[0]))
+		}
+		return nil, fmt.Errorf("not JSON: %s", syntaxReason(trimmed))
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &obj); err != nil {
+		return nil, fmt.Errorf("not JSON: %s", syntaxReason(trimmed))
+	}
+	ev := &Event{Raw: raw, Format: FormatNative}
+	if err := ev.fill(obj); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+func (ev *Event) fill(obj map[string]json.RawMessage) error {
+	ts, ok := obj["timestamp"]
+	if !ok || isNull(ts) {
+		return errors.New("missing timestamp")
+	}
+	t, err := parseTimestamp(ts)
+	if err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	ev.Time = t
+
+	et, ok := obj["event_type"]
+	if !ok || isNull(et) {
+		return errors.New("missing event_type")
+	}
+	typ, ok := stringValue(et)
+	if !ok {
+		return errors.New("event_type: not a string")
+	}
+	if strings.TrimSpace(typ) == "" {
+		return errors.New("event_type: empty")
+	}
+	ev.Type = typ
+
+	for key, val := range obj {
+		if isNull(val) {
+			continue
+		}
+		var err error
+		switch key {
+		case "timestamp", "event_type":
+		case "event_id":
+			ev.ID, err = scalarField(key, val)
+		case "actor":
+			ev.Actor, err = decodeParty(key, val)
+		case "target":
+			ev.Target, err = decodeParty(key, val)
+		case "details":
+			ev.Details, err = decodeObject(key, val)
+		case "context":
+			ev.Context, err = decodeContext(val)
+		case "category":
+			ev.Category, err = scalarField(key, val)
+			ev.Category = strings.ToLower(strings.TrimSpace(ev.Category))
+		case "component":
+			ev.Component, err = scalarField(key, val)
+		case "source":
+			ev.Source, err = scalarField(key, val)
+		case "severity":
+			ev.Severity, err = scalarField(key, val)
+			ev.Severity = strings.ToLower(strings.TrimSpace(ev.Severity))
+		case "outcome":
+			ev.Outcome, err = scalarField(key, val)
+			ev.Outcome = strings.ToLower(strings.TrimSpace(ev.Outcome))
+		case "message":
+			ev.Message, err = scalarField(key, val)
+		default:
+			if ev.Extra == nil {
+				ev.Extra = map[string]json.RawMessage{}
+			}
+			ev.Extra[key] = val
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AssignID gives an event without an event_id one derived from the bytes it
+// was received as, so that ingesting the same input twice stores it once.
+func (ev *Event) AssignID() {
+	if ev.ID != "" {
+		return
+	}
+	sum := sha256.Sum256(bytes.TrimSpace(ev.Raw))
+	ev.ID = "vgl_" + hex.EncodeToString(sum[:12])
+}
+
+// parseTimestamp accepts RFC 3339 with any fraction and offset, or a number
+// (JSON number or numeric string) of Unix seconds or milliseconds. Numbers of
+// magnitude 1e11 and above are milliseconds: as seconds they would be past
+// the year 5000.
+func parseTimestamp(raw json.RawMessage) (time.Time, error) {
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return time.Time{}, fmt.Errorf("invalid string %s", clip(raw))
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return time.Time{}, errors.New("empty")
+		}
+		if looksNumeric(s) {
+			return unixTime(s)
+		}
+		return parseRFC3339(s)
+	}
+	if len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) {
+		return unixTime(string(raw))
+	}
+	return time.Time{}, fmt.Errorf("want an RFC 3339 string or Unix seconds/milliseconds, got %s", clip(raw))
+}
+
+func parseRFC3339(s string) (time.Time, error) {
+	// RFC 3339 allows a lower-case t and z, and a space for the T.
+	if len(s) > 10 && (s[10] == 't' || s[10] == ' ') {
+		s = s[:10] + "T" + s[11:]
+	}
+	if strings.HasSuffix(s, "z") {
+		s = s[:len(s)-1] + "Z"
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not RFC 3339 (2006-01-02T15:04:05Z07:00) or Unix time", s)
+	}
+	return t.UTC(), nil
+}
+
+func unixTime(s string) (time.Time, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return time.Time{}, fmt.Errorf("%q is not a number of Unix seconds or milliseconds", s)
+	}
+	if math.Abs(f) >= 1e11 {
+		if math.Abs(f) >= 1e14 {
+			return time.Time{}, fmt.Errorf("%s is out of range for Unix milliseconds", s)
+		}
+		ms, frac := math.Modf(f)
+		return time.UnixMilli(int64(ms)).Add(time.Duration(math.Round(frac * 1e6))).UTC(), nil
+	}
+	// Seconds: keep nanoseconds exact where the text gives them.
+	if i := strings.IndexByte(s, '.'); i >= 0 && !strings.ContainsAny(s, "eE") {
+		sec, err1 := strconv.ParseInt(s[:i], 10, 64)
+		fracDigits := (s[i+1:] + "000000000")[:9]
+		nsec, err2 := strconv.ParseInt(fracDigits, 10, 64)
+		if err1 == nil && err2 == nil {
+			if strings.HasPrefix(s, "-") {
+				nsec = -nsec
+			}
+			return time.Unix(sec, nsec).UTC(), nil
+		}
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), nil
+}
+
+func looksNumeric(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9', r == '.':
+		case r == '-' && i == 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func decodeParty(key string, raw json.RawMessage) (Party, error) {
+	var p Party
+	if s, ok := stringValue(raw); ok {
+		s = strings.TrimSpace(s)
+		if strings.Contains(s, "@") {
+			p.Email = s
+		} else {
+			p.Name = s
+		}
+		return p, nil
+	}
+	obj, err := decodeObject(key, raw)
+	if err != nil {
+		return p, fmt.Errorf("%s: want an object or a string", key)
+	}
+	for k, v := range obj {
+		s, isScalar := scalarString(v)
+		switch {
+		case k == "id" && isScalar:
+			p.ID = s
+		case k == "email" && isScalar:
+			p.Email = s
+		case k == "name" && isScalar:
+			p.Name = s
+		case k == "role" && isScalar:
+			p.Role = s
+		case k == "type" && isScalar:
+			p.Type = s
+		default:
+			if p.Extra == nil {
+				p.Extra = map[string]any{}
+			}
+			p.Extra[k] = v
+		}
+	}
+	return p, nil
+}
+
+func decodeContext(raw json.RawMessage) (Context, error) {
+	var c Context
+	obj, err := decodeObject("context", raw)
+	if err != nil {
+		return c, err
+	}
+	for k, v := range obj {
+		s, isScalar := scalarString(v)
+		switch {
+		case k == "ip" && isScalar:
+			c.IP = normalizeIP(s)
+		case k == "user_agent" && isScalar:
+			c.UserAgent = s
+		case k == "location" && isScalar:
+			c.Location = s
+		case k == "device" && isScalar:
+			c.Device = s
+		case k == "session_id" && isScalar:
+			c.SessionID = s
+		default:
+			if c.Extra == nil {
+				c.Extra = map[string]any{}
+			}
+			c.Extra[k] = v
+		}
+	}
+	return c, nil
+}
+
+// normalizeIP returns the address of s in canonical form, without a port
+// ("10.0.0.1:443", "[2001:db8::1]:443") and without a zone. Text that is
+// not an address is kept as given.
+func normalizeIP(s string) string {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.WithZone("").Unmap().String()
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().WithZone("").Unmap().String()
+	}
+	return s
+}
+
+// NormalizeIP is normalizeIP for importers: canonical address text, no port.
+func NormalizeIP(s string) string { return normalizeIP(s) }
+
+func decodeObject(key string, raw json.RawMessage) (map[string]any, error) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, fmt.Errorf("%s: want an object", key)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return m, nil
+}
+
+// scalarField reads a top-level field that must be a string (or, leniently,
+// a number or boolean, kept as its JSON text).
+func scalarField(key string, raw json.RawMessage) (string, error) {
+	s, ok := stringValue(raw)
+	if ok {
+		return s, nil
+	}
+	if len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
+		return "", fmt.Errorf("%s: want a string, got %s", key, jsonKind(raw[0]))
+	}
+	return string(raw), nil
+}
+
+func stringValue(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// scalarString turns a decoded JSON scalar into text.
+func scalarString(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
+}
+
+func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+
+func jsonKind(b byte) string {
+	switch b {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+// syntaxReason describes where and why data is not JSON.
+func syntaxReason(data []byte) string {
+	var v any
+	err := json.Unmarshal(data, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return "unexpected content"
+}
+
+func clip(b []byte) string {
+	const max = 40
+	if len(b) > max {
+		return string(b[:max]) + "..."
+	}
+	return string(b)
+}

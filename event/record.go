@@ -1,0 +1,209 @@
+package event
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// A record is the byte string the store keeps for one event and that the
+// hash chain covers (chain-format.md): one UTF-8 JSON object with what vigil
+// derived (seq, time received, id, time, category, severity, outcome,
+// message), the canonical mapping for events of an imported format, and the
+// event exactly as received:
+//
+//	{"seq":7,"received":"...","format":"native","id":"evt_1","time":"...",
+//	 "category":"authentication","severity":"low","outcome":"failure",
+//	 "message":"...","raw":{...the received object, byte for byte...}}
+//
+// "raw" holds the received bytes verbatim when they are a UTF-8 JSON value;
+// other input (a syslog line) is kept as the JSON string "raw_text", and bytes
+// that are not UTF-8 as "raw_base64".
+type recordHeader struct {
+	Seq      uint64          `json:"seq"`
+	Received string          `json:"received"`
+	Format   string          `json:"format"`
+	ID       string          `json:"id"`
+	Time     string          `json:"time"`
+	Category string          `json:"category"`
+	Severity string          `json:"severity"`
+	Outcome  string          `json:"outcome"`
+	Message  string          `json:"message,omitempty"`
+	Mapped   json.RawMessage `json:"mapped,omitempty"`
+}
+
+type recordFull struct {
+	recordHeader
+	Raw       json.RawMessage `json:"raw,omitempty"`
+	RawText   *string         `json:"raw_text,omitempty"`
+	RawBase64 string          `json:"raw_base64,omitempty"`
+}
+
+// EncodeRecord returns the record of a normalised event stored at seq and
+// received at the given time.
+func EncodeRecord(ev *Event, seq uint64, received time.Time) ([]byte, error) {
+	h := recordHeader{
+		Seq:      seq,
+		Received: received.UTC().Format(time.RFC3339Nano),
+		Format:   ev.Format,
+		ID:       ev.ID,
+		Time:     ev.Time.UTC().Format(time.RFC3339Nano),
+		Category: ev.Category,
+		Severity: ev.Severity,
+		Outcome:  ev.Outcome,
+		Message:  ev.Message,
+	}
+	if h.Format == "" {
+		h.Format = FormatNative
+	}
+	if h.Format != FormatNative {
+		mapped, err := MarshalNative(ev)
+		if err != nil {
+			return nil, fmt.Errorf("encode record %d: %w", seq, err)
+		}
+		h.Mapped = mapped
+	}
+	head, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("encode record %d: %w", seq, err)
+	}
+	raw := bytes.TrimSpace(ev.Raw)
+	buf := make([]byte, 0, len(head)+len(raw)+24)
+	buf = append(buf, head[:len(head)-1]...) // drop the closing brace
+	switch {
+	case utf8.Valid(raw) && json.Valid(raw):
+		buf = append(buf, `,"raw":`...)
+		buf = append(buf, raw...)
+	case utf8.Valid(raw):
+		s, _ := json.Marshal(string(raw))
+		buf = append(buf, `,"raw_text":`...)
+		buf = append(buf, s...)
+	default:
+		buf = append(buf, `,"raw_base64":"`...)
+		buf = base64.StdEncoding.AppendEncode(buf, raw)
+		buf = append(buf, '"')
+	}
+	buf = append(buf, '}')
+	return buf, nil
+}
+
+// DecodeRecord rebuilds the event from a stored record: the received event is
+// decoded again (or, for an imported format, its stored canonical mapping),
+// and the stored derived fields are laid over it, so that what was derived at
+// ingest is what every reader sees even after the catalogue changes.
+func DecodeRecord(rec []byte) (*Event, error) {
+	var r recordFull
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, fmt.Errorf("decode record: %w", err)
+	}
+	var raw []byte
+	switch {
+	case r.Raw != nil:
+		raw = r.Raw
+	case r.RawText != nil:
+		raw = []byte(*r.RawText)
+	case r.RawBase64 != "":
+		b, err := base64.StdEncoding.DecodeString(r.RawBase64)
+		if err != nil {
+			return nil, fmt.Errorf("decode record %d: raw_base64: %w", r.Seq, err)
+		}
+		raw = b
+	}
+	src := raw
+	if r.Format != FormatNative {
+		src = r.Mapped
+	}
+	ev, err := Decode(src)
+	if err != nil {
+		return nil, fmt.Errorf("decode record %d: %w", r.Seq, err)
+	}
+	ev.Raw = raw
+	ev.Format = r.Format
+	ev.Seq = r.Seq
+	ev.ID = r.ID
+	ev.Category, ev.Severity, ev.Outcome, ev.Message = r.Category, r.Severity, r.Outcome, r.Message
+	if ev.Received, err = time.Parse(time.RFC3339Nano, r.Received); err != nil {
+		return nil, fmt.Errorf("decode record %d: received: %w", r.Seq, err)
+	}
+	if ev.Time, err = time.Parse(time.RFC3339Nano, r.Time); err != nil {
+		return nil, fmt.Errorf("decode record %d: time: %w", r.Seq, err)
+	}
+	return ev, nil
+}
+
+// RecordSeq reads only the seq a record says it was stored at.
+func RecordSeq(rec []byte) (uint64, error) {
+	var r struct {
+		Seq *uint64 `json:"seq"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return 0, fmt.Errorf("decode record: %w", err)
+	}
+	if r.Seq == nil {
+		return 0, fmt.Errorf("decode record: no seq")
+	}
+	return *r.Seq, nil
+}
+
+// MarshalNative renders an event in the native shape of event-format.md,
+// with every derived field filled in. Unknown top-level keys are included.
+func MarshalNative(ev *Event) ([]byte, error) {
+	m := map[string]any{
+		"event_id":   ev.ID,
+		"timestamp":  ev.Time.UTC().Format(time.RFC3339Nano),
+		"event_type": ev.Type,
+	}
+	for k, v := range ev.Extra {
+		m[k] = v
+	}
+	if !ev.Actor.IsZero() {
+		m["actor"] = partyMap(ev.Actor)
+	}
+	if !ev.Target.IsZero() {
+		m["target"] = partyMap(ev.Target)
+	}
+	if len(ev.Details) > 0 {
+		m["details"] = ev.Details
+	}
+	if c := contextMap(ev.Context); len(c) > 0 {
+		m["context"] = c
+	}
+	for k, v := range map[string]string{
+		"category": ev.Category, "component": ev.Component, "source": ev.Source,
+		"severity": ev.Severity, "outcome": ev.Outcome, "message": ev.Message,
+	} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return json.Marshal(m)
+}
+
+func partyMap(p Party) map[string]any {
+	m := make(map[string]any, len(p.Extra)+5)
+	for k, v := range p.Extra {
+		m[k] = v
+	}
+	for k, v := range map[string]string{"id": p.ID, "email": p.Email, "name": p.Name, "role": p.Role, "type": p.Type} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func contextMap(c Context) map[string]any {
+	m := make(map[string]any, len(c.Extra)+5)
+	for k, v := range c.Extra {
+		m[k] = v
+	}
+	for k, v := range map[string]string{"ip": c.IP, "user_agent": c.UserAgent, "location": c.Location, "device": c.Device, "session_id": c.SessionID} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return m
+}
