@@ -1,0 +1,210 @@
+// Package ingest reads events from files and streams (JSON Lines, one JSON
+// array, gzip-compressed or not), decodes and normalises them on every core,
+// and appends them to the store in input order. Bad input is rejected with
+// its name, line and reason and handed back verbatim, so nothing is lost;
+// the rest goes on.
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/vigil-dev/vigil/event"
+	"github.com/vigil-dev/vigil/store"
+)
+
+// DefaultMaxEventSize is the largest event accepted unless configured.
+const DefaultMaxEventSize = 1 << 20
+
+// Appender is where events go: the store.
+type Appender interface {
+	Append(ctx context.Context, events []*event.Event) (store.AppendResult, error)
+}
+
+// Source is one input.
+type Source struct {
+	// Name is how the input is named in messages: a path, or "-".
+	Name string
+	R    io.Reader
+}
+
+// Reject is an input unit that could not be stored.
+type Reject struct {
+	Source string
+	Line   int
+	Reason string
+	// Raw is the unit exactly as read.
+	Raw []byte
+}
+
+func (r Reject) String() string { return fmt.Sprintf("%s:%d: %s", r.Source, r.Line, r.Reason) }
+
+// Stats count what an ingest did so far. Read them with Load.
+type Stats struct {
+	Units      atomic.Int64 // events read (good or bad)
+	Stored     atomic.Int64
+	Duplicates atomic.Int64
+	Rejected   atomic.Int64
+}
+
+// Options configure Run.
+type Options struct {
+	// Catalogue normalises events; the builtin one when nil.
+	Catalogue *event.Catalogue
+	// MaxEventSize rejects larger events; DefaultMaxEventSize when 0.
+	MaxEventSize int
+	// BatchSize is how many events go to the store at once; 2048 when 0.
+	BatchSize int
+	// OnReject is called for every rejected unit, in input order, from one
+	// goroutine. It must not keep Raw after it returns.
+	OnReject func(Reject)
+	// Stats, when set, is kept up to date while Run works.
+	Stats *Stats
+}
+
+type chunk struct {
+	source string
+	units  []Unit
+	events []*event.Event // decoded, in unit order, nil where rejected
+	reason []string       // reject reason per unit, "" where decoded
+	done   chan struct{}
+}
+
+// Run ingests the sources one after the other. It returns when every event
+// read has been stored (durably) or rejected. Cancelling ctx stops reading;
+// what was read before is still stored, and Run then returns ctx's error.
+// A failure to read a source, or of the store, ends Run with that error.
+func Run(ctx context.Context, app Appender, sources []Source, opts Options) (*Stats, error) {
+	if opts.Catalogue == nil {
+		opts.Catalogue = event.BuiltinCatalogue()
+	}
+	if opts.MaxEventSize <= 0 {
+		opts.MaxEventSize = DefaultMaxEventSize
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 2048
+	}
+	stats := opts.Stats
+	if stats == nil {
+		stats = &Stats{}
+	}
+
+	work := make(chan *chunk, 8)
+	order := make(chan *chunk, 32)
+	var readErr error
+	go func() {
+		defer close(work)
+		defer close(order)
+		readErr = readAll(ctx, sources, opts, work, order)
+	}()
+	var wg sync.WaitGroup
+	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				decodeChunk(c, opts.Catalogue)
+				close(c.done)
+			}
+		}()
+	}
+	defer wg.Wait()
+
+	// Store in input order. The store is given its own context: events
+	// already read are stored even after ctx is cancelled.
+	var storeErr error
+	for c := range order {
+		<-c.done
+		if storeErr != nil {
+			continue // drain
+		}
+		storeErr = storeChunk(c, app, opts, stats)
+	}
+	if storeErr != nil {
+		return stats, storeErr
+	}
+	return stats, readErr
+}
+
+func readAll(ctx context.Context, sources []Source, opts Options, work, order chan<- *chunk) error {
+	for _, src := range sources {
+		r, err := openInput(src.R)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", src.Name, err)
+		}
+		c := &chunk{source: src.Name, done: make(chan struct{})}
+		send := func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			work <- c
+			order <- c
+			c = &chunk{source: src.Name, done: make(chan struct{})}
+			return nil
+		}
+		err = split(r, opts.MaxEventSize, func(u Unit) error {
+			c.units = append(c.units, u)
+			if len(c.units) == opts.BatchSize {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(c.units) > 0 {
+			err = send()
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("read %s: %w", src.Name, err)
+		}
+	}
+	return nil
+}
+
+func decodeChunk(c *chunk, cat *event.Catalogue) {
+	c.events = make([]*event.Event, len(c.units))
+	c.reason = make([]string, len(c.units))
+	for i, u := range c.units {
+		if u.Err != nil {
+			c.reason[i] = u.Err.Error()
+			continue
+		}
+		ev, err := event.Decode(u.Raw)
+		if err != nil {
+			c.reason[i] = err.Error()
+			continue
+		}
+		cat.Normalize(ev)
+		c.events[i] = ev
+	}
+}
+
+func storeChunk(c *chunk, app Appender, opts Options, stats *Stats) error {
+	good := make([]*event.Event, 0, len(c.events))
+	for i, ev := range c.events {
+		stats.Units.Add(1)
+		if ev == nil {
+			stats.Rejected.Add(1)
+			if opts.OnReject != nil {
+				opts.OnReject(Reject{Source: c.source, Line: c.units[i].Line, Reason: c.reason[i], Raw: c.units[i].Raw})
+			}
+			continue
+		}
+		good = append(good, ev)
+	}
+	if len(good) == 0 {
+		return nil
+	}
+	res, err := app.Append(context.Background(), good)
+	if err != nil {
+		return fmt.Errorf("store events of %s: %w", c.source, err)
+	}
+	stats.Stored.Add(int64(res.Stored))
+	stats.Duplicates.Add(int64(res.Dups))
+	return nil
+}
