@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -58,6 +59,8 @@ type Store struct {
 	reqs   chan *appendReq
 	done   chan struct{}
 	closed sync.Once
+
+	encrypted bool
 
 	mu    sync.RWMutex // guards head, first
 	head  Head
@@ -129,10 +132,15 @@ func open(dir string, opts Options, lock *dirLock) (*Store, error) {
 		// One writer goroutine: conflict detection would only cost time.
 		WithDetectConflicts(false).
 		WithLogger(badgerLogger{logger}).
-		// The default 1 GiB value-log files are mapped in full; records
-		// live in the LSM tree (ValueThreshold defaults to 1 MiB), so the
-		// value log only sees the rare huge record.
-		WithValueLogFileSize(64 << 20).
+		// Records go to the value log, the LSM tree keeps only pointers to
+		// them (WiscKey): compactions then move small keys instead of
+		// whole records, and since nothing is ever deleted the value log
+		// never needs garbage collection. Records are written in seq
+		// order, so reading a range of seqs reads the value log in order.
+		// The time and id keys have values of at most 8 bytes and stay in
+		// the tree.
+		WithValueThreshold(64).
+		WithValueLogFileSize(256 << 20).
 		WithCompactL0OnClose(true)
 	if len(opts.EncryptionKey) > 0 {
 		// Badger requires an index cache with encryption: decrypted
@@ -147,14 +155,15 @@ func open(dir string, opts Options, lock *dirLock) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	s := &Store{
-		dir:   dir,
-		db:    db,
-		lock:  lock,
-		clock: opts.Clock,
-		log:   logger,
-		reqs:  make(chan *appendReq, 64),
-		done:  make(chan struct{}),
-		first: 1,
+		dir:       dir,
+		encrypted: m.Encrypted,
+		db:        db,
+		lock:      lock,
+		clock:     opts.Clock,
+		log:       logger,
+		reqs:      make(chan *appendReq, 64),
+		done:      make(chan struct{}),
+		first:     1,
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -277,19 +286,27 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// SizeOnDisk is the number of bytes the store's files take.
+// SizeOnDisk is the number of bytes the store's files take on disk. Badger
+// preallocates sparse files, so this counts allocated blocks, not lengths.
 func (s *Store) SizeOnDisk() int64 {
 	var n int64
 	_ = filepath.WalkDir(s.dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			if info, err := d.Info(); err == nil {
-				n += info.Size()
+				if st, ok := info.Sys().(*syscall.Stat_t); ok {
+					n += st.Blocks * 512
+				} else {
+					n += info.Size()
+				}
 			}
 		}
 		return nil
 	})
 	return n
 }
+
+// Encrypted reports whether the store is encrypted at rest.
+func (s *Store) Encrypted() bool { return s.encrypted }
 
 // Hash computes the chain hash of chain-format.md:
 // SHA-256(prev || uint64_big_endian(seq) || record).

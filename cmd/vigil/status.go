@@ -56,7 +56,7 @@ func (a *app) status(ctx context.Context, asJSON, hint bool) error {
 		HeadSeq:   head.Seq,
 		HeadHash:  hex.EncodeToString(head.Hash[:]),
 		SizeBytes: st.SizeOnDisk(),
-		Encrypted: a.keyFile != "",
+		Encrypted: st.Encrypted(),
 	}
 	oldest, newest, err := st.TimeSpan(ctx)
 	if err != nil {
