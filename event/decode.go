@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // FormatNative names the native input shape of event-format.md.
@@ -22,7 +25,8 @@ const FormatNative = "native"
 // yet normalised: see Catalogue.Normalize.
 //
 // The error says why the event is unusable in a way that reads well after
-// "file:line: ".
+// "file:line: ". An object that names a key twice is refused: parsers
+// disagree on which value wins, and an audit record must mean one thing.
 func Decode(raw []byte) (*Event, error) {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 {
@@ -34,48 +38,86 @@ func Decode(raw []byte) (*Event, error) {
 		}
 		return nil, fmt.Errorf("not JSON: %s", syntaxReason(trimmed))
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &obj); err != nil {
-		return nil, fmt.Errorf("not JSON: %s", syntaxReason(trimmed))
-	}
 	ev := &Event{Raw: raw, Format: FormatNative}
-	if err := ev.fill(obj); err != nil {
+	d := jsontext.NewDecoder(bytes.NewReader(trimmed), jsontext.AllowInvalidUTF8(true))
+	seen, err := ev.read(d)
+	if err == nil && d.InputOffset() != int64(len(trimmed)) {
+		err = &jsonError{fmt.Errorf("content after the object at byte %d", d.InputOffset())}
+	}
+	var je *jsonError
+	if errors.As(err, &je) {
+		if !json.Valid(trimmed) {
+			return nil, fmt.Errorf("not JSON: %s", syntaxReason(trimmed))
+		}
+		var se *jsontext.SyntacticError
+		if errors.As(je.err, &se) && errors.Is(se.Err, jsontext.ErrDuplicateName) {
+			return nil, fmt.Errorf("key %s appears twice", se.JSONPointer)
+		}
+		return nil, fmt.Errorf("not JSON: %v", je.err)
+	}
+	if err != nil {
 		return nil, err
+	}
+	if !seen.timestamp {
+		return nil, errors.New("missing timestamp")
+	}
+	if !seen.eventType {
+		return nil, errors.New("missing event_type")
 	}
 	return ev, nil
 }
 
-func (ev *Event) fill(obj map[string]json.RawMessage) error {
-	ts, ok := obj["timestamp"]
-	if !ok || isNull(ts) {
-		return errors.New("missing timestamp")
-	}
-	t, err := parseTimestamp(ts)
-	if err != nil {
-		return fmt.Errorf("timestamp: %w", err)
-	}
-	ev.Time = t
+// jsonError marks an error of the JSON syntax, as opposed to one of the
+// event's content.
+type jsonError struct{ err error }
 
-	et, ok := obj["event_type"]
-	if !ok || isNull(et) {
-		return errors.New("missing event_type")
-	}
-	typ, ok := stringValue(et)
-	if !ok {
-		return errors.New("event_type: not a string")
-	}
-	if strings.TrimSpace(typ) == "" {
-		return errors.New("event_type: empty")
-	}
-	ev.Type = typ
+func (e *jsonError) Error() string { return e.err.Error() }
 
-	for key, val := range obj {
-		if isNull(val) {
+type seenKeys struct{ timestamp, eventType bool }
+
+// read decodes the top-level object in one pass.
+func (ev *Event) read(d *jsontext.Decoder) (seenKeys, error) {
+	var seen seenKeys
+	if _, err := d.ReadToken(); err != nil {
+		return seen, &jsonError{err}
+	}
+	for {
+		kind := d.PeekKind()
+		if kind == '}' {
+			_, err := d.ReadToken()
+			if err != nil {
+				return seen, &jsonError{err}
+			}
+			return seen, nil
+		}
+		name, err := d.ReadToken()
+		if err != nil {
+			return seen, &jsonError{err}
+		}
+		key := name.String()
+		val, err := d.ReadValue()
+		if err != nil {
+			return seen, &jsonError{err}
+		}
+		if val.Kind() == 'n' { // null says nothing
 			continue
 		}
-		var err error
 		switch key {
-		case "timestamp", "event_type":
+		case "timestamp":
+			seen.timestamp = true
+			if ev.Time, err = parseTimestamp(val); err != nil {
+				return seen, fmt.Errorf("timestamp: %w", err)
+			}
+		case "event_type":
+			seen.eventType = true
+			typ, ok := stringValue(val)
+			if !ok {
+				return seen, errors.New("event_type: not a string")
+			}
+			if strings.TrimSpace(typ) == "" {
+				return seen, errors.New("event_type: empty")
+			}
+			ev.Type = typ
 		case "event_id":
 			ev.ID, err = scalarField(key, val)
 		case "actor":
@@ -105,13 +147,12 @@ func (ev *Event) fill(obj map[string]json.RawMessage) error {
 			if ev.Extra == nil {
 				ev.Extra = map[string]json.RawMessage{}
 			}
-			ev.Extra[key] = val
+			ev.Extra[key] = bytes.Clone(val)
 		}
 		if err != nil {
-			return err
+			return seen, err
 		}
 	}
-	return nil
 }
 
 // AssignID gives an event without an event_id one derived from the bytes it
@@ -127,11 +168,20 @@ func (ev *Event) AssignID() {
 // parseTimestamp accepts RFC 3339 with any fraction and offset, or a number
 // (JSON number or numeric string) of Unix seconds or milliseconds. Numbers of
 // magnitude 1e11 and above are milliseconds: as seconds they would be past
-// the year 5000.
-func parseTimestamp(raw json.RawMessage) (time.Time, error) {
+// the year 5000. The time in UTC must lie in the years 0000 to 9999, the only
+// ones RFC 3339 can write: the record stores it so and reads it back.
+func parseTimestamp(raw []byte) (time.Time, error) {
+	t, err := parseTimestampValue(raw)
+	if err == nil && (t.Year() < 0 || t.Year() > 9999) {
+		return time.Time{}, fmt.Errorf("%s is outside the years 0000 to 9999", clip(raw))
+	}
+	return t, err
+}
+
+func parseTimestampValue(raw []byte) (time.Time, error) {
 	if len(raw) > 0 && raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, ok := stringValue(raw)
+		if !ok {
 			return time.Time{}, fmt.Errorf("invalid string %s", clip(raw))
 		}
 		s = strings.TrimSpace(s)
@@ -207,7 +257,7 @@ func looksNumeric(s string) bool {
 	return true
 }
 
-func decodeParty(key string, raw json.RawMessage) (Party, error) {
+func decodeParty(key string, raw []byte) (Party, error) {
 	var p Party
 	if s, ok := stringValue(raw); ok {
 		s = strings.TrimSpace(s)
@@ -245,7 +295,7 @@ func decodeParty(key string, raw json.RawMessage) (Party, error) {
 	return p, nil
 }
 
-func decodeContext(raw json.RawMessage) (Context, error) {
+func decodeContext(raw []byte) (Context, error) {
 	var c Context
 	obj, err := decodeObject("context", raw)
 	if err != nil {
@@ -291,22 +341,67 @@ func normalizeIP(s string) string {
 // NormalizeIP is normalizeIP for importers: canonical address text, no port.
 func NormalizeIP(s string) string { return normalizeIP(s) }
 
-func decodeObject(key string, raw json.RawMessage) (map[string]any, error) {
+func decodeObject(key string, raw []byte) (map[string]any, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, fmt.Errorf("%s: want an object", key)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
+	d := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowInvalidUTF8(true))
+	v, err := readAny(d)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
-	return m, nil
+	return v.(map[string]any), nil
+}
+
+// readAny decodes the next JSON value with numbers as json.Number, so that
+// no digit of a received number is lost.
+func readAny(d *jsontext.Decoder) (any, error) {
+	tok, err := d.ReadToken()
+	if err != nil {
+		return nil, err
+	}
+	switch tok.Kind() {
+	case '{':
+		m := map[string]any{}
+		for d.PeekKind() != '}' {
+			name, err := d.ReadToken()
+			if err != nil {
+				return nil, err
+			}
+			k := name.String() // before the token is reused
+			v, err := readAny(d)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+		}
+		_, err := d.ReadToken()
+		return m, err
+	case '[':
+		a := []any{}
+		for d.PeekKind() != ']' {
+			v, err := readAny(d)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		_, err := d.ReadToken()
+		return a, err
+	case '"':
+		return tok.String(), nil
+	case '0':
+		return json.Number(tok.String()), nil
+	case 't', 'f':
+		return tok.Bool(), nil
+	default:
+		return nil, nil
+	}
 }
 
 // scalarField reads a top-level field that must be a string (or, leniently,
 // a number or boolean, kept as its JSON text).
-func scalarField(key string, raw json.RawMessage) (string, error) {
+func scalarField(key string, raw []byte) (string, error) {
 	s, ok := stringValue(raw)
 	if ok {
 		return s, nil
@@ -317,15 +412,20 @@ func scalarField(key string, raw json.RawMessage) (string, error) {
 	return string(raw), nil
 }
 
-func stringValue(raw json.RawMessage) (string, bool) {
+func stringValue(raw []byte) (string, bool) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	// Nothing to unescape, and no invalid UTF-8 for AppendUnquote to replace
+	// with U+FFFD as every other decoded string has it.
+	if in := raw[1 : len(raw)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		return string(in), true
+	}
+	b, err := jsontext.AppendUnquote(nil, raw)
+	if err != nil && len(b) == 0 {
 		return "", false
 	}
-	return s, true
+	return string(b), true
 }
 
 // scalarString turns a decoded JSON scalar into text.
@@ -341,10 +441,10 @@ func scalarString(v any) (string, bool) {
 	return "", false
 }
 
-func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
-
 func jsonKind(b byte) string {
 	switch b {
+	case '{':
+		return "an object"
 	case '[':
 		return "an array"
 	case '"':
@@ -372,10 +472,23 @@ func syntaxReason(data []byte) string {
 	return "unexpected content"
 }
 
+// clip shortens a JSON excerpt for a reason, which must stay one line of
+// UTF-8 text: the whitespace JSON allows between tokens (a pretty-printed
+// array element) becomes spaces, and the cut falls between runes.
 func clip(b []byte) string {
 	const max = 40
-	if len(b) > max {
-		return string(b[:max]) + "..."
+	s := strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, string(b))
+	if len(s) > max {
+		i := max
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		return s[:i] + "..."
 	}
-	return string(b)
+	return s
 }

@@ -12,8 +12,8 @@ import (
 // A record is the byte string the store keeps for one event and that the
 // hash chain covers (chain-format.md): one UTF-8 JSON object with what vigil
 // derived (seq, time received, id, time, category, severity, outcome,
-// message), the canonical mapping for events of an imported format, and the
-// event exactly as received:
+// message, source), the canonical mapping for events of an imported format,
+// and the event exactly as received:
 //
 //	{"seq":7,"received":"...","format":"native","id":"evt_1","time":"...",
 //	 "category":"authentication","severity":"low","outcome":"failure",
@@ -32,6 +32,7 @@ type recordHeader struct {
 	Severity string          `json:"severity"`
 	Outcome  string          `json:"outcome"`
 	Message  string          `json:"message,omitempty"`
+	Source   string          `json:"source,omitempty"`
 	Mapped   json.RawMessage `json:"mapped,omitempty"`
 }
 
@@ -55,6 +56,7 @@ func EncodeRecord(ev *Event, seq uint64, received time.Time) ([]byte, error) {
 		Severity: ev.Severity,
 		Outcome:  ev.Outcome,
 		Message:  ev.Message,
+		Source:   ev.Source,
 	}
 	if h.Format == "" {
 		h.Format = FormatNative
@@ -125,6 +127,9 @@ func DecodeRecord(rec []byte) (*Event, error) {
 	ev.Seq = r.Seq
 	ev.ID = r.ID
 	ev.Category, ev.Severity, ev.Outcome, ev.Message = r.Category, r.Severity, r.Outcome, r.Message
+	if r.Source != "" { // Normalize may have filled it from the catalogue
+		ev.Source = r.Source
+	}
 	if ev.Received, err = time.Parse(time.RFC3339Nano, r.Received); err != nil {
 		return nil, fmt.Errorf("decode record %d: received: %w", r.Seq, err)
 	}

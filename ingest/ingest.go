@@ -112,22 +112,49 @@ func Run(ctx context.Context, app Appender, sources []Source, opts Options) (*St
 			}
 		}()
 	}
-	defer wg.Wait()
 
 	// Store in input order. The store is given its own context: events
 	// already read are stored even after ctx is cancelled.
 	var storeErr error
-	for c := range order {
+	handle := func(c *chunk) {
 		<-c.done
-		if storeErr != nil {
-			continue // drain
+		if storeErr == nil {
+			storeErr = storeChunk(c, app, opts, stats)
 		}
-		storeErr = storeChunk(c, app, opts, stats)
 	}
-	if storeErr != nil {
-		return stats, storeErr
+	for {
+		select {
+		case c, ok := <-order:
+			if !ok {
+				wg.Wait()
+				if storeErr != nil {
+					return stats, storeErr
+				}
+				return stats, readErr
+			}
+			handle(c)
+		case <-ctx.Done():
+			// The reader may be blocked in a read that cancellation cannot
+			// interrupt (a terminal, a pipe): store what was read already
+			// and return without waiting for it.
+		drain:
+			for {
+				select {
+				case c, ok := <-order:
+					if !ok {
+						break drain
+					}
+					handle(c)
+				default:
+					break drain
+				}
+			}
+			if storeErr != nil {
+				return stats, storeErr
+			}
+			return stats, ctx.Err()
+		}
 	}
-	return stats, readErr
 }
 
 func readAll(ctx context.Context, sources []Source, opts Options, work, order chan<- *chunk) error {

@@ -59,6 +59,11 @@ type app struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first interrupt, a second one kills at once.
+		<-ctx.Done()
+		stop()
+	}()
 	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	err := a.root().ExecuteContext(ctx)
 	if err == nil {
