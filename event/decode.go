@@ -28,6 +28,20 @@ const FormatNative = "native"
 // "file:line: ". An object that names a key twice is refused: parsers
 // disagree on which value wins, and an audit record must mean one thing.
 func Decode(raw []byte) (*Event, error) {
+	var d Decoder
+	return d.Decode(raw)
+}
+
+// Decoder decodes native events like Decode, reusing its buffers from one
+// event to the next. It is not safe for concurrent use: give each goroutine
+// its own. The zero value is ready to use.
+type Decoder struct {
+	r bytes.Reader
+	d jsontext.Decoder
+}
+
+// Decode is Decode with the decoder's buffers.
+func (x *Decoder) Decode(raw []byte) (*Event, error) {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 {
 		return nil, errors.New("empty line")
@@ -39,7 +53,9 @@ func Decode(raw []byte) (*Event, error) {
 		return nil, fmt.Errorf("not JSON: %s", syntaxReason(trimmed))
 	}
 	ev := &Event{Raw: raw, Format: FormatNative}
-	d := jsontext.NewDecoder(bytes.NewReader(trimmed), jsontext.AllowInvalidUTF8(true))
+	x.r.Reset(trimmed)
+	d := &x.d
+	d.Reset(&x.r, jsontext.AllowInvalidUTF8(true))
 	seen, err := ev.read(d)
 	if err == nil && d.InputOffset() != int64(len(trimmed)) {
 		err = &jsonError{fmt.Errorf("content after the object at byte %d", d.InputOffset())}
@@ -64,6 +80,7 @@ func Decode(raw []byte) (*Event, error) {
 	if !seen.eventType {
 		return nil, errors.New("missing event_type")
 	}
+	ev.rawIsJSON = true
 	return ev, nil
 }
 
@@ -95,6 +112,26 @@ func (ev *Event) read(d *jsontext.Decoder) (seenKeys, error) {
 			return seen, &jsonError{err}
 		}
 		key := name.String()
+		if d.PeekKind() == '{' && nestedObject(key) {
+			// Decode nested objects from the same stream: one pass over
+			// the bytes, no second decoder.
+			v, err := readAny(d)
+			if err != nil {
+				return seen, &jsonError{err}
+			}
+			obj := v.(map[string]any)
+			switch key {
+			case "actor":
+				ev.Actor = partyFrom(obj)
+			case "target":
+				ev.Target = partyFrom(obj)
+			case "context":
+				ev.Context = contextFrom(obj)
+			case "details":
+				ev.Details = obj
+			}
+			continue
+		}
 		val, err := d.ReadValue()
 		if err != nil {
 			return seen, &jsonError{err}
@@ -124,10 +161,8 @@ func (ev *Event) read(d *jsontext.Decoder) (seenKeys, error) {
 			ev.Actor, err = decodeParty(key, val)
 		case "target":
 			ev.Target, err = decodeParty(key, val)
-		case "details":
-			ev.Details, err = decodeObject(key, val)
-		case "context":
-			ev.Context, err = decodeContext(val)
+		case "details", "context":
+			err = fmt.Errorf("%s: want an object", key)
 		case "category":
 			ev.Category, err = scalarField(key, val)
 			ev.Category = strings.ToLower(strings.TrimSpace(ev.Category))
@@ -257,21 +292,35 @@ func looksNumeric(s string) bool {
 	return true
 }
 
+// nestedObject reports the top-level keys whose object values are decoded
+// into the event's structure.
+func nestedObject(key string) bool {
+	switch key {
+	case "actor", "target", "context", "details":
+		return true
+	}
+	return false
+}
+
+// decodeParty reads an actor or target that is not an object: a string is
+// the email when it holds an "@", else the name.
 func decodeParty(key string, raw []byte) (Party, error) {
 	var p Party
-	if s, ok := stringValue(raw); ok {
-		s = strings.TrimSpace(s)
-		if strings.Contains(s, "@") {
-			p.Email = s
-		} else {
-			p.Name = s
-		}
-		return p, nil
-	}
-	obj, err := decodeObject(key, raw)
-	if err != nil {
+	s, ok := stringValue(raw)
+	if !ok {
 		return p, fmt.Errorf("%s: want an object or a string", key)
 	}
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "@") {
+		p.Email = s
+	} else {
+		p.Name = s
+	}
+	return p, nil
+}
+
+func partyFrom(obj map[string]any) Party {
+	var p Party
 	for k, v := range obj {
 		s, isScalar := scalarString(v)
 		switch {
@@ -292,15 +341,11 @@ func decodeParty(key string, raw []byte) (Party, error) {
 			p.Extra[k] = v
 		}
 	}
-	return p, nil
+	return p
 }
 
-func decodeContext(raw []byte) (Context, error) {
+func contextFrom(obj map[string]any) Context {
 	var c Context
-	obj, err := decodeObject("context", raw)
-	if err != nil {
-		return c, err
-	}
 	for k, v := range obj {
 		s, isScalar := scalarString(v)
 		switch {
@@ -321,7 +366,7 @@ func decodeContext(raw []byte) (Context, error) {
 			c.Extra[k] = v
 		}
 	}
-	return c, nil
+	return c
 }
 
 // normalizeIP returns the address of s in canonical form, without a port

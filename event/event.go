@@ -98,6 +98,9 @@ type Event struct {
 	Format string
 	// Raw is the exact bytes the event was received as.
 	Raw []byte
+	// rawIsJSON records that Decode parsed Raw as JSON, so that encoding
+	// the record need not check it again.
+	rawIsJSON bool
 }
 
 // SeverityRank returns the rank of a severity (info=0 ... critical=4), or -1

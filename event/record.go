@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -46,8 +47,18 @@ type recordFull struct {
 // EncodeRecord returns the record of a normalised event stored at seq and
 // received at the given time.
 func EncodeRecord(ev *Event, seq uint64, received time.Time) ([]byte, error) {
+	body, err := RecordBody(ev, received)
+	if err != nil {
+		return nil, fmt.Errorf("encode record %d: %w", seq, err)
+	}
+	return RecordWithSeq(seq, body), nil
+}
+
+// RecordBody is the record of an event without its seq: what follows
+// `{"seq":N,` in EncodeRecord's output. It lets the costly part of a record
+// be built before the seq is known; RecordWithSeq completes it.
+func RecordBody(ev *Event, received time.Time) ([]byte, error) {
 	h := recordHeader{
-		Seq:      seq,
 		Received: received.UTC().Format(time.RFC3339Nano),
 		Format:   ev.Format,
 		ID:       ev.ID,
@@ -64,19 +75,21 @@ func EncodeRecord(ev *Event, seq uint64, received time.Time) ([]byte, error) {
 	if h.Format != FormatNative {
 		mapped, err := MarshalNative(ev)
 		if err != nil {
-			return nil, fmt.Errorf("encode record %d: %w", seq, err)
+			return nil, err
 		}
 		h.Mapped = mapped
 	}
 	head, err := json.Marshal(h)
 	if err != nil {
-		return nil, fmt.Errorf("encode record %d: %w", seq, err)
+		return nil, err
 	}
+	// head is {"seq":0,"received":...}: keep what follows the seq.
+	head = head[bytes.IndexByte(head, ',')+1:]
 	raw := bytes.TrimSpace(ev.Raw)
 	buf := make([]byte, 0, len(head)+len(raw)+24)
 	buf = append(buf, head[:len(head)-1]...) // drop the closing brace
 	switch {
-	case utf8.Valid(raw) && json.Valid(raw):
+	case utf8.Valid(raw) && (ev.rawIsJSON || json.Valid(raw)):
 		buf = append(buf, `,"raw":`...)
 		buf = append(buf, raw...)
 	case utf8.Valid(raw):
@@ -90,6 +103,15 @@ func EncodeRecord(ev *Event, seq uint64, received time.Time) ([]byte, error) {
 	}
 	buf = append(buf, '}')
 	return buf, nil
+}
+
+// RecordWithSeq completes a record body made by RecordBody with its seq.
+func RecordWithSeq(seq uint64, body []byte) []byte {
+	rec := make([]byte, 0, len(body)+28)
+	rec = append(rec, `{"seq":`...)
+	rec = strconv.AppendUint(rec, seq, 10)
+	rec = append(rec, ',')
+	return append(rec, body...)
 }
 
 // DecodeRecord rebuilds the event from a stored record: the received event is

@@ -22,8 +22,13 @@ const DefaultMaxEventSize = 1 << 20
 
 // Appender is where events go: the store.
 type Appender interface {
-	Append(ctx context.Context, events []*event.Event) (store.AppendResult, error)
+	Prepare(ev *event.Event) (store.Prepared, error)
+	Submit(ctx context.Context, events []store.Prepared) (*store.Pending, error)
 }
+
+// inFlight is how many batches may be on their way to the store at once,
+// so that decoding, preparing and the store's group commits overlap.
+const inFlight = 4
 
 // Source is one input.
 type Source struct {
@@ -67,11 +72,12 @@ type Options struct {
 }
 
 type chunk struct {
-	source string
-	units  []Unit
-	events []*event.Event // decoded, in unit order, nil where rejected
-	reason []string       // reject reason per unit, "" where decoded
-	done   chan struct{}
+	source   string
+	units    []Unit
+	events   []*event.Event   // decoded, in unit order, nil where rejected
+	reason   []string         // reject reason per unit, "" where decoded
+	prepared []store.Prepared // the decoded events, ready for the store
+	done     chan struct{}
 }
 
 // Run ingests the sources one after the other. It returns when every event
@@ -106,8 +112,9 @@ func Run(ctx context.Context, app Appender, sources []Source, opts Options) (*St
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var dec event.Decoder
 			for c := range work {
-				decodeChunk(c, opts.Catalogue)
+				decodeChunk(c, &dec, opts.Catalogue, app)
 				close(c.done)
 			}
 		}()
@@ -116,17 +123,43 @@ func Run(ctx context.Context, app Appender, sources []Source, opts Options) (*St
 	// Store in input order. The store is given its own context: events
 	// already read are stored even after ctx is cancelled.
 	var storeErr error
+	var pending []*store.Pending
+	wait := func(p *store.Pending) {
+		res, err := p.Wait(context.Background())
+		if err != nil && storeErr == nil {
+			storeErr = fmt.Errorf("store: %w", err)
+		}
+		stats.Stored.Add(int64(res.Stored))
+		stats.Duplicates.Add(int64(res.Dups))
+	}
 	handle := func(c *chunk) {
 		<-c.done
-		if storeErr == nil {
-			storeErr = storeChunk(c, app, opts, stats)
+		if storeErr != nil {
+			return
 		}
+		p, err := submitChunk(c, app, opts, stats)
+		if err != nil {
+			storeErr = err
+			return
+		}
+		pending = append(pending, p)
+		if len(pending) == inFlight {
+			wait(pending[0])
+			pending = pending[1:]
+		}
+	}
+	waitAll := func() {
+		for _, p := range pending {
+			wait(p)
+		}
+		pending = nil
 	}
 	for {
 		select {
 		case c, ok := <-order:
 			if !ok {
 				wg.Wait()
+				waitAll()
 				if storeErr != nil {
 					return stats, storeErr
 				}
@@ -149,6 +182,7 @@ func Run(ctx context.Context, app Appender, sources []Source, opts Options) (*St
 					break drain
 				}
 			}
+			waitAll()
 			if storeErr != nil {
 				return stats, storeErr
 			}
@@ -193,26 +227,34 @@ func readAll(ctx context.Context, sources []Source, opts Options, work, order ch
 	return nil
 }
 
-func decodeChunk(c *chunk, cat *event.Catalogue) {
+func decodeChunk(c *chunk, dec *event.Decoder, cat *event.Catalogue, app Appender) {
 	c.events = make([]*event.Event, len(c.units))
 	c.reason = make([]string, len(c.units))
+	c.prepared = make([]store.Prepared, 0, len(c.units))
 	for i, u := range c.units {
 		if u.Err != nil {
 			c.reason[i] = u.Err.Error()
 			continue
 		}
-		ev, err := event.Decode(u.Raw)
+		ev, err := dec.Decode(u.Raw)
 		if err != nil {
 			c.reason[i] = err.Error()
 			continue
 		}
 		cat.Normalize(ev)
+		p, err := app.Prepare(ev)
+		if err != nil {
+			c.reason[i] = err.Error()
+			continue
+		}
 		c.events[i] = ev
+		c.prepared = append(c.prepared, p)
 	}
 }
 
-func storeChunk(c *chunk, app Appender, opts Options, stats *Stats) error {
-	good := make([]*event.Event, 0, len(c.events))
+// submitChunk reports the chunk's rejects, in order, and submits its good
+// events to the store.
+func submitChunk(c *chunk, app Appender, opts Options, stats *Stats) (*store.Pending, error) {
 	for i, ev := range c.events {
 		stats.Units.Add(1)
 		if ev == nil {
@@ -220,18 +262,11 @@ func storeChunk(c *chunk, app Appender, opts Options, stats *Stats) error {
 			if opts.OnReject != nil {
 				opts.OnReject(Reject{Source: c.source, Line: c.units[i].Line, Reason: c.reason[i], Raw: c.units[i].Raw})
 			}
-			continue
 		}
-		good = append(good, ev)
 	}
-	if len(good) == 0 {
-		return nil
-	}
-	res, err := app.Append(context.Background(), good)
+	p, err := app.Submit(context.Background(), c.prepared)
 	if err != nil {
-		return fmt.Errorf("store events of %s: %w", c.source, err)
+		return nil, fmt.Errorf("store events of %s: %w", c.source, err)
 	}
-	stats.Stored.Add(int64(res.Stored))
-	stats.Duplicates.Add(int64(res.Dups))
-	return nil
+	return p, nil
 }

@@ -60,6 +60,9 @@ type Store struct {
 	done   chan struct{}
 	closed sync.Once
 
+	closeMu sync.RWMutex // guards closing and the close of reqs
+	closing bool
+
 	encrypted bool
 
 	mu    sync.RWMutex // guards head, first
@@ -275,7 +278,10 @@ func (s *Store) Count() uint64 {
 func (s *Store) Close() error {
 	var err error
 	s.closed.Do(func() {
+		s.closeMu.Lock()
+		s.closing = true
 		close(s.reqs)
+		s.closeMu.Unlock()
 		<-s.done
 		err = s.db.Close()
 		s.lock.release()

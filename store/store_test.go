@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -347,5 +348,55 @@ func TestAppendAfterCloseFails(t *testing.T) {
 	_, err := s.Append(context.Background(), []*event.Event{mkEvent(t, "x", time.Now(), "logout")})
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("append after close: %v", err)
+	}
+}
+
+// TestLargeBatchSpansTransactions appends one batch larger than a Badger
+// transaction may be, with duplicates of events still in flight.
+func TestLargeBatchSpansTransactions(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{})
+	ctx := context.Background()
+	pad := strings.Repeat("x", 4000)
+	var evs []*event.Event
+	for i := 0; i < 3000; i++ {
+		raw := fmt.Sprintf(`{"event_id":"big-%d","timestamp":"2025-01-15T10:00:00Z","event_type":"data.exported","details":{"pad":%q}}`, i, pad)
+		ev, err := event.Decode([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	// Submit the big batch and, before it is durable, a batch repeating
+	// some of its ids.
+	prep := func(evs []*event.Event) []Prepared {
+		var ps []Prepared
+		for _, ev := range evs {
+			p, err := s.Prepare(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps = append(ps, p)
+		}
+		return ps
+	}
+	p1, err := s.Submit(ctx, prep(evs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := s.Submit(ctx, prep([]*event.Event{evs[10], evs[2999]}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := p1.Wait(ctx)
+	if err != nil || r1.Stored != 3000 {
+		t.Fatalf("big batch: %+v %v", r1.Stored, err)
+	}
+	r2, err := p2.Wait(ctx)
+	if err != nil || r2.Dups != 2 || r2.Seqs[0] != 11 || r2.Seqs[1] != 3000 {
+		t.Fatalf("repeat batch: %+v %v", r2, err)
+	}
+	rep, err := s.Verify(ctx, VerifyOptions{})
+	if err != nil || !rep.Intact || rep.Events != 3000 {
+		t.Fatalf("verify %+v %v", rep, err)
 	}
 }

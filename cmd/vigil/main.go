@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -50,10 +51,13 @@ type app struct {
 	dataDir  string
 	keyFile  string
 	logLevel string
-	stdin    io.Reader
-	stdout   io.Writer
-	stderr   io.Writer
-	log      *slog.Logger
+	// cpuProfile names a file for a CPU profile of the command.
+	cpuProfile  string
+	stopProfile func()
+	stdin       io.Reader
+	stdout      io.Writer
+	stderr      io.Writer
+	log         *slog.Logger
 }
 
 func main() {
@@ -66,6 +70,9 @@ func main() {
 	}()
 	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	err := a.root().ExecuteContext(ctx)
+	if a.stopProfile != nil {
+		a.stopProfile()
+	}
 	if err == nil {
 		return
 	}
@@ -106,6 +113,8 @@ interactive explorer opens here once it ships.`,
 	pf.StringVar(&a.dataDir, "data", "", "data directory (env VIGIL_DATA; default $XDG_DATA_HOME/vigil or ~/.local/share/vigil)")
 	pf.StringVar(&a.keyFile, "key-file", "", "file holding the 32-byte store encryption key, raw, hex or base64 (env VIGIL_KEY_FILE)")
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for developers)")
+	_ = pf.MarkHidden("cpuprofile")
 	root.AddCommand(a.ingestCmd(), a.verifyCmd(), a.demoCmd(), a.statusCmd())
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -118,6 +127,16 @@ func (a *app) setup(cmd *cobra.Command) error {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", a.logLevel)
 	}
 	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	if a.cpuProfile != "" {
+		f, err := os.Create(a.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		a.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+	}
 	if !cmd.Flags().Changed("data") {
 		if env := os.Getenv("VIGIL_DATA"); env != "" {
 			a.dataDir = env
