@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // A record is the byte string the store keeps for one event and that the
@@ -58,44 +60,54 @@ func EncodeRecord(ev *Event, seq uint64, received time.Time) ([]byte, error) {
 // `{"seq":N,` in EncodeRecord's output. It lets the costly part of a record
 // be built before the seq is known; RecordWithSeq completes it.
 func RecordBody(ev *Event, received time.Time) ([]byte, error) {
-	h := recordHeader{
-		Received: received.UTC().Format(time.RFC3339Nano),
-		Format:   ev.Format,
-		ID:       ev.ID,
-		Time:     ev.Time.UTC().Format(time.RFC3339Nano),
-		Category: ev.Category,
-		Severity: ev.Severity,
-		Outcome:  ev.Outcome,
-		Message:  ev.Message,
-		Source:   ev.Source,
+	format := ev.Format
+	if format == "" {
+		format = FormatNative
 	}
-	if h.Format == "" {
-		h.Format = FormatNative
-	}
-	if h.Format != FormatNative {
-		mapped, err := MarshalNative(ev)
-		if err != nil {
+	var mapped []byte
+	if format != FormatNative {
+		var err error
+		if mapped, err = MarshalNative(ev); err != nil {
 			return nil, err
 		}
-		h.Mapped = mapped
 	}
-	head, err := json.Marshal(h)
-	if err != nil {
-		return nil, err
-	}
-	// head is {"seq":0,"received":...}: keep what follows the seq.
-	head = head[bytes.IndexByte(head, ',')+1:]
 	raw := bytes.TrimSpace(ev.Raw)
-	buf := make([]byte, 0, len(head)+len(raw)+24)
-	buf = append(buf, head[:len(head)-1]...) // drop the closing brace
+	// Written by hand in the order of recordHeader: this runs once per
+	// event stored, and reflection would double its cost.
+	buf := make([]byte, 0, 256+len(ev.Message)+len(mapped)+len(raw)+len(raw)/3)
+	buf = append(buf, `"received":"`...)
+	buf = received.UTC().AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, `","format":`...)
+	buf, _ = jsontext.AppendQuote(buf, format)
+	buf = append(buf, `,"id":`...)
+	buf, _ = jsontext.AppendQuote(buf, ev.ID)
+	buf = append(buf, `,"time":"`...)
+	buf = ev.Time.UTC().AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, `","category":`...)
+	buf, _ = jsontext.AppendQuote(buf, ev.Category)
+	buf = append(buf, `,"severity":`...)
+	buf, _ = jsontext.AppendQuote(buf, ev.Severity)
+	buf = append(buf, `,"outcome":`...)
+	buf, _ = jsontext.AppendQuote(buf, ev.Outcome)
+	if ev.Message != "" {
+		buf = append(buf, `,"message":`...)
+		buf, _ = jsontext.AppendQuote(buf, ev.Message)
+	}
+	if ev.Source != "" {
+		buf = append(buf, `,"source":`...)
+		buf, _ = jsontext.AppendQuote(buf, ev.Source)
+	}
+	if mapped != nil {
+		buf = append(buf, `,"mapped":`...)
+		buf = append(buf, mapped...)
+	}
 	switch {
 	case utf8.Valid(raw) && (ev.rawIsJSON || json.Valid(raw)):
 		buf = append(buf, `,"raw":`...)
 		buf = append(buf, raw...)
 	case utf8.Valid(raw):
-		s, _ := json.Marshal(string(raw))
 		buf = append(buf, `,"raw_text":`...)
-		buf = append(buf, s...)
+		buf, _ = jsontext.AppendQuote(buf, raw)
 	default:
 		buf = append(buf, `,"raw_base64":"`...)
 		buf = base64.StdEncoding.AppendEncode(buf, raw)

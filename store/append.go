@@ -186,6 +186,7 @@ type chainWriter struct {
 	cur      *unit // being built
 	inflight *unit // committing
 	snap     *badger.Txn
+	filter   *idFilter // nil until the first event is added
 }
 
 // unit is one Badger write batch of the writer: one transaction.
@@ -219,11 +220,14 @@ func (w *chainWriter) add(req *appendReq, i int, p Prepared) error {
 	if w.cur == nil {
 		w.start()
 	}
+	if w.filter == nil || w.filter.full() {
+		w.buildFilter()
+	}
 	seq, dup := w.cur.ids[ev.ID]
 	if !dup && w.inflight != nil {
 		seq, dup = w.inflight.ids[ev.ID]
 	}
-	if !dup {
+	if !dup && w.filter.mayContain(ev.ID) {
 		var err error
 		if seq, dup, err = w.s.storedID(w.snap, ev.ID); err != nil {
 			return fmt.Errorf("append: look up event_id: %w", err)
@@ -263,10 +267,43 @@ func (w *chainWriter) add(req *appendReq, i int, p Prepared) error {
 	w.tip = Head{Seq: seq, Hash: hash}
 	u.head = w.tip
 	u.ids[ev.ID] = seq
+	w.filter.add(ev.ID)
 	ev.Seq, ev.Received = seq, p.received
 	req.res.Seqs[i] = seq
 	req.res.Stored++
 	return nil
+}
+
+// buildFilter (re)builds the id filter from the id keys of the snapshot and
+// the ids of the units not yet in it, sized for twice as many ids.
+func (w *chainWriter) buildFilter() {
+	var pending []map[string]uint64
+	if w.cur != nil {
+		pending = append(pending, w.cur.ids)
+	}
+	if w.inflight != nil {
+		pending = append(pending, w.inflight.ids)
+	}
+	n := int(w.s.Count())
+	for _, ids := range pending {
+		n += len(ids)
+	}
+	f := newIDFilter(2 * n)
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false
+	opts.Prefix = []byte{prefixID}
+	it := w.snap.NewIterator(opts)
+	for it.Rewind(); it.Valid(); it.Next() {
+		f.add(string(it.Item().Key()[1:]))
+	}
+	it.Close()
+	for _, ids := range pending {
+		for id := range ids {
+			f.add(id)
+		}
+	}
+	w.filter = f
+	w.s.log.Debug("event id filter built", "ids", f.n, "capacity", f.capacity)
 }
 
 func (w *chainWriter) start() {
@@ -302,10 +339,7 @@ func (w *chainWriter) submit() {
 	if u == nil {
 		return
 	}
-	err := w.confirm()
-	// Nothing is in flight now: a new snapshot sees every durable unit.
-	w.refresh()
-	if err != nil {
+	if err := w.confirm(); err != nil {
 		// u extends a chain that did not reach the disk: drop it.
 		u.wb.Cancel()
 		w.answer(u, err)
@@ -339,6 +373,9 @@ func (w *chainWriter) confirm() error {
 func (w *chainWriter) confirmed(err error) error {
 	u := w.inflight
 	w.inflight = nil
+	// Nothing is in flight now: a new snapshot sees every durable unit,
+	// and the ids of u need no longer be looked up in memory.
+	w.refresh()
 	if err != nil {
 		err = fmt.Errorf("append: commit: %w", err)
 		// Nothing of u is on disk: the chain goes on from the last durable
