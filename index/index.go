@@ -1,0 +1,426 @@
+// Package index is vigil's full-text index: Bleve indexes, one per week of
+// event time, holding the fields queries search and the id of each event,
+// never the only copy of anything. It is fed in batches behind the store,
+// records the last seq it holds, and catches up from the store after a
+// crash. Newest-first pages visit the newest shards first and stop once the
+// page is full; counts and aggregations visit every shard in parallel.
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/vigil-dev/vigil/event"
+	"github.com/vigil-dev/vigil/store"
+)
+
+// Options configure Open.
+type Options struct {
+	// Tokens splits text into words; it must be the query package's
+	// tokenizer, so that the index and the in-memory matcher agree.
+	Tokens Tokenizer
+	Logger *slog.Logger
+}
+
+// Index is an open set of shards. It is safe for concurrent use; Add and
+// CatchUp must not run concurrently with each other.
+type Index struct {
+	dir     string
+	mapping mapping.IndexMapping
+	build   builder
+	log     *slog.Logger
+	indexed atomic.Uint64
+
+	mu     sync.RWMutex
+	shards map[string]bleve.Index // by week key, e.g. "2025-w03"
+}
+
+const stateName = "state.json"
+
+type state struct {
+	Seq uint64 `json:"seq"`
+}
+
+// Open opens (or creates) the index in dir.
+func Open(dir string, opts Options) (*Index, error) {
+	if opts.Tokens == nil {
+		return nil, errors.New("open index: no tokenizer")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	x := &Index{dir: dir, mapping: newMapping(), build: builder{tokens: opts.Tokens}, log: opts.Logger, shards: map[string]bleve.Index{}}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.Contains(e.Name(), "-w") {
+			continue
+		}
+		idx, err := bleve.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			x.Close()
+			return nil, fmt.Errorf("open index shard %s: %w", e.Name(), err)
+		}
+		x.shards[e.Name()] = idx
+	}
+	data, err := os.ReadFile(filepath.Join(dir, stateName))
+	if err == nil {
+		var st state
+		if err := json.Unmarshal(data, &st); err != nil {
+			x.Close()
+			return nil, fmt.Errorf("open index %s: %s: %w", dir, stateName, err)
+		}
+		x.indexed.Store(st.Seq)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		x.Close()
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	return x, nil
+}
+
+// newMapping is the mapping Bleve keeps with each shard. Documents are
+// built field by field (see builder), so the mapping only has to say that
+// nothing is indexed dynamically and what the default analyzer is.
+func newMapping() mapping.IndexMapping {
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = bleve.NewDocumentStaticMapping()
+	m.DefaultMapping.Dynamic = false
+	m.DefaultAnalyzer = "keyword"
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
+	return m
+}
+
+// IndexedSeq is the newest seq the index holds: every event up to it is
+// searchable.
+func (x *Index) IndexedSeq() uint64 { return x.indexed.Load() }
+
+// Close closes every shard.
+func (x *Index) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var first error
+	for k, idx := range x.shards {
+		if err := idx.Close(); err != nil && first == nil {
+			first = fmt.Errorf("close index shard %s: %w", k, err)
+		}
+	}
+	x.shards = map[string]bleve.Index{}
+	return first
+}
+
+// WeekKey names the shard of an event time: its ISO year and week.
+func WeekKey(t time.Time) string {
+	y, w := t.UTC().ISOWeek()
+	return fmt.Sprintf("%04d-w%02d", y, w)
+}
+
+func (x *Index) shard(key string) (bleve.Index, error) {
+	x.mu.RLock()
+	idx, ok := x.shards[key]
+	x.mu.RUnlock()
+	if ok {
+		return idx, nil
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if idx, ok := x.shards[key]; ok {
+		return idx, nil
+	}
+	idx, err := bleve.New(filepath.Join(x.dir, key), x.mapping)
+	if err != nil {
+		return nil, fmt.Errorf("create index shard %s: %w", key, err)
+	}
+	x.shards[key] = idx
+	return idx, nil
+}
+
+// Add indexes stored events (their Seq set) and records the newest seq.
+// Indexing an event again replaces it, so Add may repeat events after a
+// crash.
+func (x *Index) Add(events []*event.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	// Each shard's documents are cut into as many batches as there are
+	// cores: Bleve builds a batch's segment in the caller's goroutine, so
+	// concurrent batches build on every core.
+	parts := runtime.GOMAXPROCS(0)
+	type job struct {
+		key string
+		b   *bleve.Batch
+	}
+	byShard := map[string][]*bleve.Batch{}
+	var newest uint64
+	for i, ev := range events {
+		key := WeekKey(ev.Time)
+		bs, ok := byShard[key]
+		if !ok {
+			idx, err := x.shard(key)
+			if err != nil {
+				return err
+			}
+			for p := 0; p < parts; p++ {
+				bs = append(bs, idx.NewBatch())
+			}
+			byShard[key] = bs
+		}
+		if err := bs[i%parts].IndexAdvanced(x.build.document(ev)); err != nil {
+			return fmt.Errorf("index seq %d: %w", ev.Seq, err)
+		}
+		newest = max(newest, ev.Seq)
+	}
+	var jobs []job
+	for key, bs := range byShard {
+		for _, b := range bs {
+			if b.Size() > 0 {
+				jobs = append(jobs, job{key, b})
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(jobs))
+	for _, j := range jobs {
+		idx, _ := x.shard(j.key)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := idx.Batch(j.b); err != nil {
+				errs <- fmt.Errorf("index shard %s: %w", j.key, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	if newest > x.indexed.Load() {
+		if err := x.saveState(newest); err != nil {
+			return err
+		}
+		x.indexed.Store(newest)
+	}
+	return nil
+}
+
+func (x *Index) saveState(seq uint64) error {
+	data, _ := json.Marshal(state{Seq: seq})
+	tmp := filepath.Join(x.dir, stateName+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("save index state: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(x.dir, stateName)); err != nil {
+		return fmt.Errorf("save index state: %w", err)
+	}
+	return nil
+}
+
+// CatchUp indexes the events the store holds after IndexedSeq, in batches,
+// calling progress (when set) with the number done and to do. Reading and
+// decoding the next batch overlaps indexing the last.
+func (x *Index) CatchUp(ctx context.Context, st *store.Store, progress func(done, total uint64)) error {
+	from := x.IndexedSeq() + 1
+	head := st.Head().Seq
+	if from > head {
+		return nil
+	}
+	total := head - from + 1
+	const batch = 8192
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []*event.Event, 2)
+	var scanErr error
+	go func() {
+		defer close(batches)
+		evs := make([]*event.Event, 0, batch)
+		scanErr = st.Scan(ctx, from, head, false, func(r store.Record) error {
+			ev, err := r.Event()
+			if err != nil {
+				return err
+			}
+			evs = append(evs, ev)
+			if len(evs) == batch {
+				select {
+				case batches <- evs:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				evs = make([]*event.Event, 0, batch)
+			}
+			return nil
+		})
+		if scanErr == nil && len(evs) > 0 {
+			batches <- evs
+		}
+	}()
+	var done uint64
+	for evs := range batches {
+		if err := x.Add(evs); err != nil {
+			cancel()
+			for range batches {
+			}
+			return err
+		}
+		done += uint64(len(evs))
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	if scanErr != nil {
+		return fmt.Errorf("index catch-up: %w", scanErr)
+	}
+	return nil
+}
+
+// shardKeys returns the shard keys, newest first.
+func (x *Index) shardKeys() []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	keys := make([]string, 0, len(x.shards))
+	for k := range x.shards {
+		keys = append(keys, k)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+	return keys
+}
+
+func (x *Index) get(key string) bleve.Index {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.shards[key]
+}
+
+// Hit is one event found: its index id and seq.
+type Hit struct {
+	ID  string
+	Seq uint64
+}
+
+// Page returns up to size events matching q, newest first, strictly older
+// than the id after ("" for the first page): paging by the last id seen is
+// stable while events arrive. It visits the newest shards first and stops
+// once the page is full.
+func (x *Index) Page(ctx context.Context, q query.Query, size int, after string) ([]Hit, error) {
+	var hits []Hit
+	for _, key := range x.shardKeys() {
+		if len(hits) >= size {
+			break
+		}
+		if after != "" && key > WeekKey(timeOfDocID(after)) {
+			continue // the whole shard is newer than the page's start
+		}
+		req := bleve.NewSearchRequestOptions(q, size-len(hits), 0, false)
+		req.SortBy([]string{"-_id"})
+		req.Score = "none"
+		if after != "" {
+			req.SearchAfter = []string{after}
+		}
+		res, err := x.get(key).SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("search shard %s: %w", key, err)
+		}
+		for _, h := range res.Hits {
+			seq, err := SeqOfDocID(h.ID)
+			if err != nil {
+				return nil, err
+			}
+			hits = append(hits, Hit{ID: h.ID, Seq: seq})
+		}
+	}
+	return hits, nil
+}
+
+func timeOfDocID(id string) time.Time {
+	var bits uint64
+	if len(id) >= 20 {
+		fmt.Sscanf(id[:20], "%d", &bits)
+	}
+	return time.Unix(0, int64(bits^(1<<63))).UTC()
+}
+
+// alias searches every shard at once, in parallel.
+func (x *Index) alias() bleve.IndexAlias {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	idxs := make([]bleve.Index, 0, len(x.shards))
+	for _, idx := range x.shards {
+		idxs = append(idxs, idx)
+	}
+	return bleve.NewIndexAlias(idxs...)
+}
+
+// Count returns the exact number of events matching q.
+func (x *Index) Count(ctx context.Context, q query.Query) (uint64, error) {
+	if len(x.shardKeys()) == 0 {
+		return 0, nil
+	}
+	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	req.Score = "none"
+	res, err := x.alias().SearchInContext(ctx, req)
+	if err != nil {
+		return 0, fmt.Errorf("count: %w", err)
+	}
+	return res.Total, nil
+}
+
+// Term is a value of a field with the number of events that have it.
+type Term struct {
+	Value string
+	Count int
+}
+
+// Terms returns the values of a keyword field among the events matching q,
+// most frequent first (ties by value), at most limit of them (0: all), and
+// the number of matching events.
+func (x *Index) Terms(ctx context.Context, q query.Query, field string, limit int) ([]Term, uint64, error) {
+	if len(x.shardKeys()) == 0 {
+		return nil, 0, nil
+	}
+	// Ask every shard for every term, so that the merged counts are exact.
+	const all = 1 << 20
+	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	req.Score = "none"
+	req.AddFacet("f", bleve.NewFacetRequest(field, all))
+	res, err := x.alias().SearchInContext(ctx, req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("terms of %s: %w", field, err)
+	}
+	var out []Term
+	if f := res.Facets["f"]; f != nil && f.Terms != nil {
+		for _, t := range f.Terms.Terms() {
+			out = append(out, Term{Value: t.Term, Count: t.Count})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Value < out[j].Value
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, res.Total, nil
+}
