@@ -80,7 +80,7 @@ func (x *Decoder) Decode(raw []byte) (*Event, error) {
 	if !seen.eventType {
 		return nil, errors.New("missing event_type")
 	}
-	ev.rawIsJSON = true
+	ev.jsonRaw = raw
 	return ev, nil
 }
 

@@ -98,9 +98,14 @@ type Event struct {
 	Format string
 	// Raw is the exact bytes the event was received as.
 	Raw []byte
-	// rawIsJSON records that Decode parsed Raw as JSON, so that encoding
-	// the record need not check it again.
-	rawIsJSON bool
+	// jsonRaw is the slice Decode parsed as JSON: while Raw is still that
+	// very slice, encoding the record need not check it again.
+	jsonRaw []byte
+}
+
+// rawIsJSON reports that Raw is the slice Decode parsed as JSON.
+func (ev *Event) rawIsJSON() bool {
+	return len(ev.Raw) > 0 && len(ev.Raw) == len(ev.jsonRaw) && &ev.Raw[0] == &ev.jsonRaw[0]
 }
 
 // SeverityRank returns the rank of a severity (info=0 ... critical=4), or -1

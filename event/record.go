@@ -102,7 +102,7 @@ func RecordBody(ev *Event, received time.Time) ([]byte, error) {
 		buf = append(buf, mapped...)
 	}
 	switch {
-	case utf8.Valid(raw) && (ev.rawIsJSON || json.Valid(raw)):
+	case utf8.Valid(raw) && (ev.rawIsJSON() || json.Valid(raw)):
 		buf = append(buf, `,"raw":`...)
 		buf = append(buf, raw...)
 	case utf8.Valid(raw):

@@ -390,3 +390,20 @@ func TestDecodeRecordErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordChecksRawReplacedAfterDecode: a Raw swapped for text that is not
+// JSON after Decode is stored as raw_text, not embedded as if it were JSON.
+func TestRecordChecksRawReplacedAfterDecode(t *testing.T) {
+	ev, err := Decode([]byte(`{"timestamp":"2025-01-15T14:30:00Z","event_type":"logout"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Raw = []byte("Jan 15 14:30:00 host sshd[1]: not json")
+	rec, err := EncodeRecord(ev, 1, time.Date(2025, 1, 15, 14, 31, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(rec) || !bytes.Contains(rec, []byte(`"raw_text":"Jan 15`)) {
+		t.Fatalf("record %s", rec)
+	}
+}

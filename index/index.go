@@ -48,6 +48,20 @@ type Index struct {
 
 	mu     sync.RWMutex
 	shards map[string]bleve.Index // by week key, e.g. "2025-w03"
+
+	// Bleve batches are applied without waiting for the disk (scorch's
+	// unsafe_batch) and report when they are persisted; the state file
+	// moves to the newest seq whose batches, and all before them, are on
+	// disk. After a crash, catch-up starts from there.
+	persistMu sync.Mutex
+	pending   []*addRecord
+}
+
+// addRecord follows the batches of one Add to disk.
+type addRecord struct {
+	seq  uint64
+	left int
+	err  error
 }
 
 const stateName = "state.json"
@@ -116,7 +130,8 @@ func newMapping() mapping.IndexMapping {
 // searchable.
 func (x *Index) IndexedSeq() uint64 { return x.indexed.Load() }
 
-// Close closes every shard.
+// Close closes every shard, which persists what they hold, and records
+// the seq they hold.
 func (x *Index) Close() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -127,6 +142,12 @@ func (x *Index) Close() error {
 		}
 	}
 	x.shards = map[string]bleve.Index{}
+	x.persistMu.Lock()
+	defer x.persistMu.Unlock()
+	x.pending = nil // closing persisted them all
+	if first == nil && x.indexed.Load() > 0 {
+		first = x.saveState(x.indexed.Load())
+	}
 	return first
 }
 
@@ -148,7 +169,8 @@ func (x *Index) shard(key string) (bleve.Index, error) {
 	if idx, ok := x.shards[key]; ok {
 		return idx, nil
 	}
-	idx, err := bleve.New(filepath.Join(x.dir, key), x.mapping)
+	idx, err := bleve.NewUsing(filepath.Join(x.dir, key), x.mapping, bleve.Config.DefaultIndexType,
+		bleve.Config.DefaultKVStore, map[string]interface{}{"unsafe_batch": true})
 	if err != nil {
 		return nil, fmt.Errorf("create index shard %s: %w", key, err)
 	}
@@ -199,6 +221,13 @@ func (x *Index) Add(events []*event.Event) error {
 			}
 		}
 	}
+	rec := &addRecord{seq: newest, left: len(jobs)}
+	x.persistMu.Lock()
+	x.pending = append(x.pending, rec)
+	x.persistMu.Unlock()
+	for _, j := range jobs {
+		j.b.SetPersistedCallback(func(err error) { x.persisted(rec, err) })
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(jobs))
 	for _, j := range jobs {
@@ -217,12 +246,31 @@ func (x *Index) Add(events []*event.Event) error {
 		return err
 	}
 	if newest > x.indexed.Load() {
-		if err := x.saveState(newest); err != nil {
-			return err
-		}
 		x.indexed.Store(newest)
 	}
 	return nil
+}
+
+// persisted counts a batch of rec as on disk, and moves the state file to
+// the newest seq whose batches and all before them are.
+func (x *Index) persisted(rec *addRecord, err error) {
+	x.persistMu.Lock()
+	defer x.persistMu.Unlock()
+	rec.left--
+	if err != nil && rec.err == nil {
+		rec.err = err
+		x.log.Error("index batch not persisted; it is indexed again on the next start", "seq", rec.seq, "err", err)
+	}
+	var durable uint64
+	for len(x.pending) > 0 && x.pending[0].left == 0 && x.pending[0].err == nil {
+		durable = x.pending[0].seq
+		x.pending = x.pending[1:]
+	}
+	if durable > 0 {
+		if err := x.saveState(durable); err != nil {
+			x.log.Error("save index state", "err", err)
+		}
+	}
 }
 
 func (x *Index) saveState(seq uint64) error {

@@ -21,9 +21,12 @@ import (
 func words(s string) []string { return strings.Fields(strings.ToLower(s)) }
 
 // fill makes a store of n generated events.
-func fill(t testing.TB, n int) *store.Store {
+func fill(t testing.TB, n int) *store.Store { return fillAt(t, t.TempDir(), n) }
+
+// fillAt makes a store of n generated events in dir.
+func fillAt(t testing.TB, dir string, n int) *store.Store {
 	t.Helper()
-	st, err := store.Open(t.TempDir(), store.Options{})
+	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
