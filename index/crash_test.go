@@ -36,7 +36,7 @@ func crashChild(dir string) {
 		fmt.Println("error", err)
 		os.Exit(3)
 	}
-	x, err := Open(filepath.Join(dir, "index"), Options{Tokens: words})
+	x, err := Open(filepath.Join(dir, "index"), Options{})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(3)
@@ -80,7 +80,7 @@ func TestKilledIndexerCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st2.Close()
-	x, err := Open(filepath.Join(dir, "index"), Options{Tokens: words})
+	x, err := Open(filepath.Join(dir, "index"), Options{})
 	if err != nil {
 		t.Fatalf("reopen after SIGKILL: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/vigil-dev/vigil/event"
+	"github.com/vigil-dev/vigil/query"
 )
 
 // Field names in the index. Keyword fields hold lower-cased exact values;
@@ -19,18 +20,33 @@ import (
 // Time is in the document id (DocID).
 const (
 	FieldID      = "_id"
-	FieldSeq     = "seq"   // SeqTerm text
-	FieldIP      = "ip#ip" // an IP field, for CIDR
-	FieldText    = "_text" // free text: every word of the event
-	FieldMessage = "message"
+	FieldSeq     = "seq"     // SeqTerm text
+	FieldIP      = "ip#ip"   // an IP field, for CIDR
+	FieldText    = "_text"   // free text: the words of query.TextValues
 	FieldDetails = "details" // terms "key=value", see DetailTerm
+	// FieldFacetDetails holds "key=value" with the value as received.
+	FieldFacetDetails = "f.details"
+	FieldMinute       = "time.m" // the event's UTC minute, 200601021504
+	FieldHour         = "time.h" // the event's UTC hour, 2006010215
 )
+
+const (
+	minuteLayout = "200601021504"
+	hourLayout   = "2006010215"
+)
+
+// ParseMinute and ParseHour read the terms of FieldMinute and FieldHour.
+func ParseMinute(term string) (time.Time, error) { return time.Parse(minuteLayout, term) }
+
+// ParseHour reads a term of FieldHour.
+func ParseHour(term string) (time.Time, error) { return time.Parse(hourLayout, term) }
 
 // Options of the fields, as Bleve wants them.
 const (
-	keywordOpts = bindex.IndexField | bindex.DocValues | bindex.SkipFreqNorm
+	keywordOpts = bindex.IndexField | bindex.SkipFreqNorm
+	facetOpts   = bindex.IndexField | bindex.DocValues | bindex.SkipFreqNorm
 	textOpts    = bindex.IndexField | bindex.IncludeTermVectors | bindex.SkipFreqNorm
-	numericOpts = bindex.IndexField | bindex.DocValues
+	numericOpts = bindex.IndexField
 )
 
 // DocID is the index id of a stored event: its time key, Unix nanoseconds
@@ -63,79 +79,108 @@ type builder struct {
 	tokens Tokenizer
 }
 
+// facetFields are the fields "top" and "count by" can count, each indexed
+// again as FacetField(name) with the values as received.
+var facetFields = func() []string {
+	var out []string
+	for _, f := range query.Fields() {
+		switch f.Kind {
+		case query.KindTime, query.KindNumber, query.KindDetails:
+			continue
+		}
+		if f.Name == "message" {
+			continue
+		}
+		out = append(out, f.Name)
+	}
+	return out
+}()
+
+// FacetField is the index field holding the values of a query field as
+// "top" and "count by" count them (query.FacetValues).
+func FacetField(name string) (string, error) {
+	canon, ok := query.CanonicalField(name)
+	if !ok {
+		return "", fmt.Errorf("unknown field %s", name)
+	}
+	if strings.HasPrefix(canon, query.DetailsPrefix) {
+		return FieldFacetDetails, nil
+	}
+	for _, f := range facetFields {
+		if f == canon {
+			return "f." + canon, nil
+		}
+	}
+	return "", fmt.Errorf("%s cannot be counted by value", canon)
+}
+
 func (b builder) document(ev *event.Event) *document.Document {
 	doc := document.NewDocument(DocID(ev.Time, ev.Seq))
-	kw := func(name, value string) {
-		if value == "" {
-			return
+	add := func(name, value string, opts bindex.FieldIndexingOptions, a analysis.Analyzer) {
+		doc.AddField(document.NewTextFieldCustom(name, nil, []byte(value), opts, a))
+	}
+	// Search fields: keywords lower-cased whole, text as its words.
+	for _, f := range query.Fields() {
+		switch f.Kind {
+		case query.KindKeyword, query.KindSeverity, query.KindIP:
+			for _, v := range query.FieldValues(ev, f.Name) {
+				add(f.Name, strings.ToLower(v), keywordOpts, keywordAnalyzer{})
+			}
+		case query.KindText:
+			for _, v := range query.FieldValues(ev, f.Name) {
+				if words := b.tokens(v); len(words) > 0 {
+					add(f.Name, strings.Join(words, " "), textOpts, spaceAnalyzer{})
+				}
+			}
 		}
-		doc.AddField(document.NewTextFieldCustom(name, nil, []byte(strings.ToLower(value)), keywordOpts, keywordAnalyzer{}))
 	}
-	kw("action", ev.Type)
-	kw("category", ev.Category)
-	kw("severity", ev.Severity)
-	kw("outcome", ev.Outcome)
-	kw("component", ev.Component)
-	kw("source", ev.Source)
-	kw("id", ev.ID)
-	for _, v := range []string{ev.Actor.Email, ev.Actor.ID, ev.Actor.Name} {
-		kw("user", v)
-	}
-	kw("actor.email", ev.Actor.Email)
-	kw("actor.id", ev.Actor.ID)
-	kw("actor.name", ev.Actor.Name)
-	kw("actor.type", ev.Actor.Type)
-	kw("role", ev.Actor.Role)
-	for _, v := range []string{ev.Target.Email, ev.Target.ID, ev.Target.Name} {
-		kw("target", v)
-	}
-	kw("ip", ev.Context.IP)
 	if ip := net.ParseIP(ev.Context.IP); ip != nil {
 		doc.AddField(document.NewIPFieldWithIndexingOptions(FieldIP, nil, ip, bindex.IndexField))
 	}
-	kw("location", ev.Context.Location)
-	kw("ua", ev.Context.UserAgent)
-	kw("device", ev.Context.Device)
-	kw("session", ev.Context.SessionID)
+	// Facet fields: values as received.
+	for _, name := range facetFields {
+		for _, v := range query.FacetValues(ev, name) {
+			add("f."+name, v, facetOpts, keywordAnalyzer{})
+		}
+	}
 	// Time needs no field: the document id is the time key, and a time
 	// range is a range of ids. Seq is fixed-width text, so that a range of
 	// seqs is a range of terms: one term a document, where a numeric field
 	// would index sixteen.
-	doc.AddField(document.NewTextFieldCustom(FieldSeq, nil, []byte(SeqTerm(ev.Seq)), bindex.IndexField|bindex.SkipFreqNorm, keywordAnalyzer{}))
+	add(FieldSeq, SeqTerm(ev.Seq), bindex.IndexField|bindex.SkipFreqNorm, keywordAnalyzer{})
+	// The minute and the hour of the event, for timecharts by facet.
+	utc := ev.Time.UTC()
+	add(FieldMinute, utc.Format(minuteLayout), facetOpts, keywordAnalyzer{})
+	add(FieldHour, utc.Format(hourLayout), facetOpts, keywordAnalyzer{})
 	// Every details leaf is one term "key=value" of the one keyword field
 	// "details" (a field per key would give every segment a dictionary per
-	// key), and numeric leaves are also numbers in "details.KEY#n".
-	var text []string
+	// key), again as received for facets, and numeric leaves are also
+	// numbers in "details.KEY#n".
 	flatten("", ev.Details, func(name string, v any) {
 		s := scalarText(v)
-		doc.AddField(document.NewTextFieldCustom(FieldDetails, nil, []byte(DetailTerm(name, s)), keywordOpts, keywordAnalyzer{}))
+		add(FieldDetails, DetailTerm(name, s), keywordOpts, keywordAnalyzer{})
+		add(FieldFacetDetails, strings.ToLower(name)+"="+s, facetOpts, keywordAnalyzer{})
 		if n, ok := v.(json.Number); ok {
 			if f, err := n.Float64(); err == nil {
 				doc.AddField(document.NewNumericFieldWithIndexingOptions("details."+name+"#n", nil, f, numericOpts))
 			}
 		}
-		text = append(text, s)
 	})
-	if ev.Message != "" {
-		doc.AddField(document.NewTextFieldCustom(FieldMessage, nil, []byte(strings.Join(b.tokens(ev.Message), " ")), textOpts, spaceAnalyzer{}))
-	}
-	text = append(text, ev.Message, ev.Type, ev.Actor.Email, ev.Actor.ID, ev.Actor.Name, ev.Actor.Role,
-		ev.Target.Email, ev.Target.ID, ev.Target.Name, ev.Context.IP, ev.Context.UserAgent, ev.Context.Location,
-		ev.Context.Device, ev.Context.SessionID)
-	// Parts are kept apart by a word no query can ask for, so that a
-	// phrase never spans two of them.
+	// Free text: each value's words, values kept apart by a word no query
+	// can ask for, so that a phrase never spans two of them.
 	var words []string
-	for _, t := range text {
-		if t == "" {
+	for _, v := range query.TextValues(ev) {
+		w := b.tokens(v)
+		if len(w) == 0 {
 			continue
 		}
 		if len(words) > 0 {
 			words = append(words, partBreak)
 		}
-		words = append(words, b.tokens(t)...)
+		words = append(words, w...)
 	}
 	if len(words) > 0 {
-		doc.AddField(document.NewTextFieldCustom(FieldText, nil, []byte(strings.Join(words, " ")), textOpts, spaceAnalyzer{}))
+		add(FieldText, strings.Join(words, " "), textOpts, spaceAnalyzer{})
 	}
 	return doc
 }

@@ -23,17 +23,15 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/search/query"
+	bquery "github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/vigil-dev/vigil/event"
+	"github.com/vigil-dev/vigil/query"
 	"github.com/vigil-dev/vigil/store"
 )
 
 // Options configure Open.
 type Options struct {
-	// Tokens splits text into words; it must be the query package's
-	// tokenizer, so that the index and the in-memory matcher agree.
-	Tokens Tokenizer
 	Logger *slog.Logger
 }
 
@@ -72,16 +70,13 @@ type state struct {
 
 // Open opens (or creates) the index in dir.
 func Open(dir string, opts Options) (*Index, error) {
-	if opts.Tokens == nil {
-		return nil, errors.New("open index: no tokenizer")
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-	x := &Index{dir: dir, mapping: newMapping(), build: builder{tokens: opts.Tokens}, log: opts.Logger, shards: map[string]bleve.Index{}}
+	x := &Index{dir: dir, mapping: newMapping(), build: builder{tokens: query.Tokens}, log: opts.Logger, shards: map[string]bleve.Index{}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
@@ -370,7 +365,7 @@ type Hit struct {
 // than the id after ("" for the first page): paging by the last id seen is
 // stable while events arrive. It visits the newest shards first and stops
 // once the page is full.
-func (x *Index) Page(ctx context.Context, q query.Query, size int, after string) ([]Hit, error) {
+func (x *Index) Page(ctx context.Context, q bquery.Query, size int, after string) ([]Hit, error) {
 	var hits []Hit
 	for _, key := range x.shardKeys() {
 		if len(hits) >= size {
@@ -420,7 +415,7 @@ func (x *Index) alias() bleve.IndexAlias {
 }
 
 // Count returns the exact number of events matching q.
-func (x *Index) Count(ctx context.Context, q query.Query) (uint64, error) {
+func (x *Index) Count(ctx context.Context, q bquery.Query) (uint64, error) {
 	if len(x.shardKeys()) == 0 {
 		return 0, nil
 	}
@@ -442,7 +437,7 @@ type Term struct {
 // Terms returns the values of a keyword field among the events matching q,
 // most frequent first (ties by value), at most limit of them (0: all), and
 // the number of matching events.
-func (x *Index) Terms(ctx context.Context, q query.Query, field string, limit int) ([]Term, uint64, error) {
+func (x *Index) Terms(ctx context.Context, q bquery.Query, field string, limit int) ([]Term, uint64, error) {
 	if len(x.shardKeys()) == 0 {
 		return nil, 0, nil
 	}

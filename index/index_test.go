@@ -76,7 +76,7 @@ func storeOrder(t testing.TB, st *store.Store, keep func(*event.Event) bool) []s
 
 func TestPagesCountsAndTermsAgreeWithTheStore(t *testing.T) {
 	st := fill(t, 6000)
-	x, err := Open(t.TempDir(), Options{Tokens: words})
+	x, err := Open(t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func firstDiff(a, b []string) int {
 func TestCatchUpResumesAfterReopen(t *testing.T) {
 	st := fill(t, 3000)
 	dir := t.TempDir()
-	x, err := Open(dir, Options{Tokens: words})
+	x, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestCatchUpResumesAfterReopen(t *testing.T) {
 	if _, err := st.Append(ctx, []*event.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
-	x, err = Open(dir, Options{Tokens: words})
+	x, err = Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,408 @@
+package index
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	bquery "github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/vigil-dev/vigil/event"
+	"github.com/vigil-dev/vigil/query"
+)
+
+// Compile turns a parsed filter into a Bleve query with the semantics of
+// query.Matcher (see the query package's documentation). exact is false
+// when the index can only narrow the events down (a phrase of word
+// patterns): the caller must then check each hit with the matcher.
+func Compile(filter query.Expr, now time.Time) (q bquery.Query, exact bool, err error) {
+	c := compiler{now: now, exact: true}
+	q, err = c.expr(filter)
+	return q, c.exact, err
+}
+
+type compiler struct {
+	now   time.Time
+	exact bool
+}
+
+func (c *compiler) expr(x query.Expr) (bquery.Query, error) {
+	switch x := x.(type) {
+	case *query.MatchAll:
+		return bleve.NewMatchAllQuery(), nil
+	case *query.And:
+		qs, err := c.list(x.X)
+		if err != nil {
+			return nil, err
+		}
+		return bleve.NewConjunctionQuery(qs...), nil
+	case *query.Or:
+		qs, err := c.list(x.X)
+		if err != nil {
+			return nil, err
+		}
+		return bleve.NewDisjunctionQuery(qs...), nil
+	case *query.Not:
+		inner, err := c.expr(x.X)
+		if err != nil {
+			return nil, err
+		}
+		if !c.exact {
+			// NOT of a superset is a subset: the matcher could not make
+			// up for what the index dropped.
+			return nil, fmt.Errorf("%s: a phrase of word patterns cannot be negated", x.X)
+		}
+		b := bleve.NewBooleanQuery()
+		b.AddMust(bleve.NewMatchAllQuery())
+		b.AddMustNot(inner)
+		return b, nil
+	case *query.Term:
+		return c.term(x)
+	case *query.Range:
+		return c.rangeQuery(x)
+	case *query.FreeText:
+		return c.words(FieldText, x.Text, x.Wildcard && !x.Phrase)
+	}
+	return nil, fmt.Errorf("compile: unexpected %T", x)
+}
+
+func (c *compiler) list(xs []query.Expr) ([]bquery.Query, error) {
+	qs := make([]bquery.Query, 0, len(xs))
+	for _, x := range xs {
+		q, err := c.expr(x)
+		if err != nil {
+			return nil, err
+		}
+		qs = append(qs, q)
+	}
+	return qs, nil
+}
+
+func termQ(field, term string) bquery.Query {
+	q := bleve.NewTermQuery(term)
+	q.SetField(field)
+	return q
+}
+
+func wildQ(field, pattern string) bquery.Query {
+	q := bleve.NewWildcardQuery(pattern)
+	q.SetField(field)
+	return q
+}
+
+func none() bquery.Query { return bleve.NewMatchNoneQuery() }
+
+func (c *compiler) term(t *query.Term) (bquery.Query, error) {
+	kind, ok := query.FieldKind(t.Field)
+	if !ok {
+		return nil, fmt.Errorf("unknown field %s", t.Field)
+	}
+	wild := t.Wildcard && !t.Quoted
+	all := wild && t.Op == query.Eq && strings.Trim(t.Value, "*") == ""
+	value := strings.ToLower(t.Value)
+	switch kind {
+	case query.KindTime:
+		span, err := t.TimeSpan(c.now)
+		if err != nil {
+			return nil, err
+		}
+		return spanQuery(span), nil
+	case query.KindNumber:
+		if all {
+			return bleve.NewMatchAllQuery(), nil // every stored event has a seq
+		}
+		n, err := strconv.ParseUint(t.Value, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("seq: %w", err)
+		}
+		lo, hi := uint64(1), uint64(math.MaxUint64)
+		switch t.Op {
+		case query.Eq:
+			lo, hi = n, n
+		case query.Gt:
+			if n == math.MaxUint64 {
+				return none(), nil
+			}
+			lo = n + 1
+		case query.Ge:
+			lo = n
+		case query.Lt:
+			if n <= 1 {
+				return none(), nil
+			}
+			hi = n - 1
+		case query.Le:
+			hi = n
+		}
+		return seqRange(max(lo, 1), hi), nil
+	case query.KindSeverity:
+		if all || wild {
+			return wildQ("severity", value), nil
+		}
+		rank := event.SeverityRank(value)
+		var qs []bquery.Query
+		for i, s := range event.Severities {
+			if (t.Op == query.Eq && i == rank) || (t.Op == query.Gt && i > rank) || (t.Op == query.Ge && i >= rank) ||
+				(t.Op == query.Lt && i < rank) || (t.Op == query.Le && i <= rank) {
+				qs = append(qs, termQ("severity", s))
+			}
+		}
+		return orOf(qs), nil
+	case query.KindIP:
+		return c.ip(t, wild, value)
+	case query.KindText:
+		if all {
+			return wildQ(t.Field, "*"), nil
+		}
+		return c.words(t.Field, t.Value, wild)
+	case query.KindDetails:
+		return c.details(t, wild, all)
+	}
+	// Keyword fields.
+	if all || wild {
+		return wildQ(t.Field, value), nil
+	}
+	return termQ(t.Field, value), nil
+}
+
+func orOf(qs []bquery.Query) bquery.Query {
+	switch len(qs) {
+	case 0:
+		return none()
+	case 1:
+		return qs[0]
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+func (c *compiler) ip(t *query.Term, wild bool, value string) (bquery.Query, error) {
+	if t.Quoted || wild {
+		if wild {
+			return wildQ("ip", value), nil
+		}
+		return termQ("ip", value), nil
+	}
+	if strings.Contains(t.Value, "/") {
+		p, err := netip.ParsePrefix(t.Value)
+		if err != nil {
+			return nil, fmt.Errorf("bad CIDR block %q", t.Value)
+		}
+		p = p.Masked()
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		q := bleve.NewIPRangeQuery(p.String())
+		q.SetField(FieldIP)
+		if p.Addr().Is4() {
+			// An IPv4 block must not match the IPv6 addresses that share
+			// its 16-byte form (::ffff:a.b.c.d is stored as a.b.c.d).
+			return q, nil
+		}
+		return q, nil
+	}
+	a, err := netip.ParseAddr(t.Value)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an IP address", t.Value)
+	}
+	return termQ("ip", strings.ToLower(a.WithZone("").Unmap().String())), nil
+}
+
+func (c *compiler) details(t *query.Term, wild, all bool) (bquery.Query, error) {
+	key := strings.ToLower(strings.TrimPrefix(t.Field, query.DetailsPrefix))
+	numField := "details." + key + "#n"
+	if all {
+		return wildQ(FieldDetails, key+"=*"), nil
+	}
+	if t.Op != query.Eq {
+		n, err := strconv.ParseFloat(t.Value, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", t.Value)
+		}
+		var lo, hi *float64
+		var loIn, hiIn bool
+		switch t.Op {
+		case query.Gt:
+			lo = &n
+		case query.Ge:
+			lo, loIn = &n, true
+		case query.Lt:
+			hi = &n
+		case query.Le:
+			hi, hiIn = &n, true
+		}
+		q := bleve.NewNumericRangeInclusiveQuery(lo, hi, &loIn, &hiIn)
+		q.SetField(numField)
+		return q, nil
+	}
+	if wild {
+		return wildQ(FieldDetails, key+"="+strings.ToLower(t.Value)), nil
+	}
+	text := termQ(FieldDetails, DetailTerm(key, t.Value))
+	if n, ok := query.JSONNumber(t.Value); ok {
+		in := true
+		num := bleve.NewNumericRangeInclusiveQuery(&n, &n, &in, &in)
+		num.SetField(numField)
+		return bleve.NewDisjunctionQuery(text, num), nil
+	}
+	return text, nil
+}
+
+// words searches a text field for the words of a search text as a phrase:
+// one word is a term (or a pattern), several a phrase. A phrase holding
+// word patterns is not something Bleve can search: its words are required
+// one by one and the hits must be checked by the matcher.
+func (c *compiler) words(field, text string, wild bool) (bquery.Query, error) {
+	words := query.SearchWords(text, wild)
+	if len(words) == 0 {
+		return nil, fmt.Errorf("nothing to search for in %q", text)
+	}
+	hasWild := false
+	for _, w := range words {
+		if wild && strings.ContainsAny(w, "*?") {
+			hasWild = true
+		}
+	}
+	switch {
+	case len(words) == 1 && hasWild:
+		return wildQ(field, words[0]), nil
+	case len(words) == 1:
+		return termQ(field, words[0]), nil
+	case !hasWild:
+		return bleve.NewPhraseQuery(words, field), nil
+	}
+	c.exact = false
+	qs := make([]bquery.Query, len(words))
+	for i, w := range words {
+		if strings.ContainsAny(w, "*?") {
+			qs[i] = wildQ(field, w)
+		} else {
+			qs[i] = termQ(field, w)
+		}
+	}
+	return bleve.NewConjunctionQuery(qs...), nil
+}
+
+func (c *compiler) rangeQuery(r *query.Range) (bquery.Query, error) {
+	kind, ok := query.FieldKind(r.Field)
+	if !ok {
+		return nil, fmt.Errorf("unknown field %s", r.Field)
+	}
+	loOpen, hiOpen := r.Lo == "*", r.Hi == "*"
+	switch kind {
+	case query.KindTime:
+		span, err := r.TimeSpan(c.now)
+		if err != nil {
+			return nil, err
+		}
+		return spanQuery(span), nil
+	case query.KindNumber:
+		lo, hi := uint64(1), uint64(math.MaxUint64)
+		var err error
+		if !loOpen {
+			if lo, err = strconv.ParseUint(r.Lo, 10, 64); err != nil {
+				return nil, err
+			}
+		}
+		if !hiOpen {
+			if hi, err = strconv.ParseUint(r.Hi, 10, 64); err != nil {
+				return nil, err
+			}
+		}
+		if hi < max(lo, 1) {
+			return none(), nil
+		}
+		return seqRange(max(lo, 1), hi), nil
+	case query.KindSeverity:
+		lo, hi := 0, len(event.Severities)-1
+		if !loOpen {
+			lo = event.SeverityRank(strings.ToLower(r.Lo))
+		}
+		if !hiOpen {
+			hi = event.SeverityRank(strings.ToLower(r.Hi))
+		}
+		var qs []bquery.Query
+		for i := lo; i <= hi && i >= 0; i++ {
+			qs = append(qs, termQ("severity", event.Severities[i]))
+		}
+		return orOf(qs), nil
+	case query.KindDetails:
+		key := strings.ToLower(strings.TrimPrefix(r.Field, query.DetailsPrefix))
+		var lo, hi *float64
+		in := true
+		if !loOpen {
+			n, ok := query.JSONNumber(r.Lo)
+			if !ok {
+				return nil, fmt.Errorf("%q is not a number", r.Lo)
+			}
+			lo = &n
+		}
+		if !hiOpen {
+			n, ok := query.JSONNumber(r.Hi)
+			if !ok {
+				return nil, fmt.Errorf("%q is not a number", r.Hi)
+			}
+			hi = &n
+		}
+		if lo == nil && hi == nil {
+			// [* TO *]: any number at all.
+			q := bleve.NewNumericRangeInclusiveQuery(nil, nil, &in, &in)
+			q.SetField("details." + key + "#n")
+			return q, nil
+		}
+		q := bleve.NewNumericRangeInclusiveQuery(lo, hi, &in, &in)
+		q.SetField("details." + key + "#n")
+		return q, nil
+	}
+	return nil, fmt.Errorf("%s has no order to take a range of", r.Field)
+}
+
+// seqRange matches seqs from lo to hi, both included.
+func seqRange(lo, hi uint64) bquery.Query {
+	in := true
+	q := bleve.NewTermRangeInclusiveQuery(SeqTerm(lo), SeqTerm(hi), &in, &in)
+	q.SetField(FieldSeq)
+	return q
+}
+
+// spanQuery matches the events of a time span: a range of document ids,
+// since an id starts with the event's time.
+func spanQuery(s query.TimeSpan) bquery.Query {
+	return TimeRange(fromOf(s), toOf(s))
+}
+
+func fromOf(s query.TimeSpan) time.Time {
+	if s.HasFrom {
+		return s.From
+	}
+	return time.Time{}
+}
+
+func toOf(s query.TimeSpan) time.Time {
+	if s.HasTo {
+		return s.To
+	}
+	return time.Time{}
+}
+
+// TimeRange matches the events with from <= time < to; a zero time leaves
+// its side open.
+func TimeRange(from, to time.Time) bquery.Query {
+	lo, hi := "", ""
+	in, ex := true, false
+	if !from.IsZero() {
+		lo = DocID(from, 0)
+	}
+	if !to.IsZero() {
+		hi = DocID(to, 0)
+	}
+	if lo == "" && hi == "" {
+		return bleve.NewMatchAllQuery()
+	}
+	q := bleve.NewTermRangeInclusiveQuery(lo, hi, &in, &ex)
+	q.SetField(FieldID)
+	return q
+}
