@@ -53,6 +53,7 @@ type Index struct {
 	// disk. After a crash, catch-up starts from there.
 	persistMu sync.Mutex
 	pending   []*addRecord
+	drained   *sync.Cond // signalled when pending empties
 }
 
 // addRecord follows the batches of one Add to disk.
@@ -77,6 +78,7 @@ func Open(dir string, opts Options) (*Index, error) {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
 	x := &Index{dir: dir, mapping: newMapping(), build: builder{tokens: query.Tokens}, log: opts.Logger, shards: map[string]bleve.Index{}}
+	x.drained = sync.NewCond(&x.persistMu)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
@@ -121,13 +123,32 @@ func newMapping() mapping.IndexMapping {
 	return m
 }
 
+// DurableSeq reads, without opening the index in dir, the newest seq it
+// holds on disk (0 when it has none).
+func DurableSeq(dir string) (uint64, error) {
+	data, err := os.ReadFile(filepath.Join(dir, stateName))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read index state: %w", err)
+	}
+	var st state
+	if err := json.Unmarshal(data, &st); err != nil {
+		return 0, fmt.Errorf("read index state: %w", err)
+	}
+	return st.Seq, nil
+}
+
 // IndexedSeq is the newest seq the index holds: every event up to it is
 // searchable.
 func (x *Index) IndexedSeq() uint64 { return x.indexed.Load() }
 
-// Close closes every shard, which persists what they hold, and records
-// the seq they hold.
+// Close waits (up to a minute) for what was indexed to reach the disk,
+// then closes every shard. What did not reach it is indexed again when the
+// index is next opened and caught up.
 func (x *Index) Close() error {
+	x.waitPersisted(time.Minute)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	var first error
@@ -137,12 +158,6 @@ func (x *Index) Close() error {
 		}
 	}
 	x.shards = map[string]bleve.Index{}
-	x.persistMu.Lock()
-	defer x.persistMu.Unlock()
-	x.pending = nil // closing persisted them all
-	if first == nil && x.indexed.Load() > 0 {
-		first = x.saveState(x.indexed.Load())
-	}
 	return first
 }
 
@@ -265,6 +280,26 @@ func (x *Index) persisted(rec *addRecord, err error) {
 		if err := x.saveState(durable); err != nil {
 			x.log.Error("save index state", "err", err)
 		}
+	}
+	if len(x.pending) == 0 {
+		x.drained.Broadcast()
+	}
+}
+
+// waitPersisted waits until every batch applied is on disk, or the
+// timeout passes: Bleve's Close does not persist what is still in memory.
+func (x *Index) waitPersisted(timeout time.Duration) {
+	timer := time.AfterFunc(timeout, func() {
+		x.persistMu.Lock()
+		x.drained.Broadcast()
+		x.persistMu.Unlock()
+	})
+	defer timer.Stop()
+	deadline := time.Now().Add(timeout)
+	x.persistMu.Lock()
+	defer x.persistMu.Unlock()
+	for len(x.pending) > 0 && x.pending[0].err == nil && time.Now().Before(deadline) {
+		x.drained.Wait()
 	}
 }
 

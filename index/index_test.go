@@ -196,3 +196,30 @@ func TestCatchUpResumesAfterReopen(t *testing.T) {
 		t.Fatalf("count %d %v", n, err)
 	}
 }
+
+// TestCloseKeepsEverythingIndexed closes right after indexing: Bleve's own
+// Close does not persist what is still in memory, so Close must wait.
+func TestCloseKeepsEverythingIndexed(t *testing.T) {
+	st := fill(t, 30000)
+	dir := t.TempDir()
+	x, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := x.CatchUp(ctx, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	x, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	n, err := x.Count(ctx, bleve.NewMatchAllQuery())
+	if err != nil || n != 30000 || x.IndexedSeq() != 30000 {
+		t.Fatalf("after reopen: count %d, indexed seq %d, %v", n, x.IndexedSeq(), err)
+	}
+}

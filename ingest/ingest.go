@@ -1,11 +1,21 @@
-// Package ingest reads events from files and streams (JSON Lines, one JSON
-// array, gzip-compressed or not), decodes and normalises them on every core,
-// and appends them to the store in input order. Bad input is rejected with
-// its name, line and reason and handed back verbatim, so nothing is lost;
-// the rest goes on.
+// Package ingest reads events from files and streams, decodes and
+// normalises them on every core, and appends them to the store in input
+// order. Bad input is rejected with its name, line and reason and handed
+// back verbatim, so nothing is lost; the rest goes on.
+//
+// Inputs come in formats (Format): the native shape of event-format.md
+// (JSON Lines or one JSON array), and the formats of other systems, each in
+// a package of its own under ingest/ that cuts its input into units and maps
+// each unit to the canonical event: ingest/cloudtrail, ingest/k8saudit,
+// ingest/m365 and ingest/auditd. Gzip is undone first, whatever the format;
+// with the format "auto", each input's format is detected from its first
+// bytes (see Detect). This package orchestrates; it knows no format but the
+// native one, and keeps no registry: the caller lists the formats it offers
+// in Options.
 package ingest
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -58,6 +68,16 @@ type Stats struct {
 
 // Options configure Run.
 type Options struct {
+	// Formats are the formats offered besides Native, in the order
+	// auto-detection asks them.
+	Formats []Format
+	// Format names the format of every source, or Auto (also "") to
+	// detect each source's format.
+	Format string
+	// OnFormat, when set, is told the format each source is read in,
+	// before it is read. It is called from the goroutine that reads the
+	// sources, which is not the one that calls OnReject.
+	OnFormat func(source, format string)
 	// Catalogue normalises events; the builtin one when nil.
 	Catalogue *event.Catalogue
 	// MaxEventSize rejects larger events; DefaultMaxEventSize when 0.
@@ -73,6 +93,7 @@ type Options struct {
 
 type chunk struct {
 	source   string
+	format   Format
 	units    []Unit
 	events   []*event.Event   // decoded, in unit order, nil where rejected
 	reason   []string         // reject reason per unit, "" where decoded
@@ -98,6 +119,11 @@ func Run(ctx context.Context, app Appender, sources []Source, opts Options) (*St
 	if stats == nil {
 		stats = &Stats{}
 	}
+	if opts.Format != "" && opts.Format != Auto {
+		if _, err := Lookup(opts.Formats, opts.Format); err != nil {
+			return stats, err
+		}
+	}
 
 	work := make(chan *chunk, 8)
 	order := make(chan *chunk, 32)
@@ -112,9 +138,18 @@ func Run(ctx context.Context, app Appender, sources []Source, opts Options) (*St
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var dec event.Decoder
+			mappers := map[string]func(Unit) (*event.Event, error){}
 			for c := range work {
-				decodeChunk(c, &dec, opts.Catalogue, app)
+				name := c.format.Name()
+				m, ok := mappers[name]
+				if !ok {
+					m = c.format.Map
+					if rf, ok := c.format.(ReusingFormat); ok {
+						m = rf.NewMapper()
+					}
+					mappers[name] = m
+				}
+				decodeChunk(c, m, opts.Catalogue, app)
 				close(c.done)
 			}
 		}()
@@ -197,17 +232,25 @@ func readAll(ctx context.Context, sources []Source, opts Options, work, order ch
 		if err != nil {
 			return fmt.Errorf("read %s: %w", src.Name, err)
 		}
-		c := &chunk{source: src.Name, done: make(chan struct{})}
+		br := bufio.NewReaderSize(r, DetectSize)
+		f, err := sourceFormat(br, opts)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", src.Name, err)
+		}
+		if opts.OnFormat != nil {
+			opts.OnFormat(src.Name, f.Name())
+		}
+		c := &chunk{source: src.Name, format: f, done: make(chan struct{})}
 		send := func() error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			work <- c
 			order <- c
-			c = &chunk{source: src.Name, done: make(chan struct{})}
+			c = &chunk{source: src.Name, format: f, done: make(chan struct{})}
 			return nil
 		}
-		err = split(r, opts.MaxEventSize, func(u Unit) error {
+		err = f.Split(br, opts.MaxEventSize, func(u Unit) error {
 			c.units = append(c.units, u)
 			if len(c.units) == opts.BatchSize {
 				return send()
@@ -227,7 +270,20 @@ func readAll(ctx context.Context, sources []Source, opts Options, work, order ch
 	return nil
 }
 
-func decodeChunk(c *chunk, dec *event.Decoder, cat *event.Catalogue, app Appender) {
+// sourceFormat is the format a source is read in: the one named in opts,
+// or the one detected from its first bytes.
+func sourceFormat(br *bufio.Reader, opts Options) (Format, error) {
+	if opts.Format == "" || opts.Format == Auto {
+		f, err := sniff(br, opts.Formats)
+		if err != nil {
+			return nil, fmt.Errorf("detect format: %w", err)
+		}
+		return f, nil
+	}
+	return Lookup(opts.Formats, opts.Format)
+}
+
+func decodeChunk(c *chunk, mapUnit func(Unit) (*event.Event, error), cat *event.Catalogue, app Appender) {
 	c.events = make([]*event.Event, len(c.units))
 	c.reason = make([]string, len(c.units))
 	c.prepared = make([]store.Prepared, 0, len(c.units))
@@ -236,10 +292,13 @@ func decodeChunk(c *chunk, dec *event.Decoder, cat *event.Catalogue, app Appende
 			c.reason[i] = u.Err.Error()
 			continue
 		}
-		ev, err := dec.Decode(u.Raw)
+		ev, err := mapUnit(u)
 		if err != nil {
 			c.reason[i] = err.Error()
 			continue
+		}
+		if ev.Format == "" {
+			ev.Format = c.format.Name()
 		}
 		cat.Normalize(ev)
 		p, err := app.Prepare(ev)

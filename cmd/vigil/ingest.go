@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,17 +16,59 @@ import (
 
 	"github.com/vigil-dev/vigil/event"
 	"github.com/vigil-dev/vigil/ingest"
+	"github.com/vigil-dev/vigil/ingest/auditd"
+	"github.com/vigil-dev/vigil/ingest/cloudtrail"
+	"github.com/vigil-dev/vigil/ingest/k8saudit"
+	"github.com/vigil-dev/vigil/ingest/m365"
 )
 
+// ingestOptions are the flags of vigil ingest.
+type ingestOptions struct {
+	rejectsPath string
+	maxSize     int
+	format      string
+	k8sStage    string
+}
+
+// formats lists the input formats vigil ingest offers besides the native
+// one, in the order auto-detection asks them.
+func (o ingestOptions) formats() []ingest.Format {
+	return []ingest.Format{
+		cloudtrail.Format{},
+		k8saudit.Format{Stage: o.k8sStage},
+		m365.Format{},
+		auditd.Format{},
+	}
+}
+
 func (a *app) ingestCmd() *cobra.Command {
-	var rejectsPath string
-	var maxSize int
+	var o ingestOptions
 	cmd := &cobra.Command{
 		Use:   "ingest [FILE...|-]",
-		Short: "Store events from JSON Lines or JSON array files (gzip too), or standard input",
-		Long: `Ingest reads events in the native shape (see docs/event-format.md) from
-files or standard input ("-", the default): JSON Lines, or one JSON array;
-gzip-compressed input is read transparently.
+		Short: "Store events from files or standard input: native JSON, CloudTrail, Kubernetes audit, Microsoft 365, auditd (gzip too)",
+		Long: `Ingest reads events from files or standard input ("-", the default);
+gzip-compressed input is read transparently. --format says what they are:
+
+  native      the native shape (see docs/event-format.md): JSON Lines, or one
+              JSON array
+  cloudtrail  AWS CloudTrail: log files {"Records":[...]}, or records as JSON
+              Lines or an array
+  k8s         Kubernetes API server audit (audit.k8s.io/v1, v1beta1): Event
+              lines, arrays and EventLists; one event per auditID, at the
+              stage --k8s-stage names
+  m365        Microsoft 365 unified audit log: records as objects, JSON Lines
+              or arrays, and Search-UnifiedAuditLog output (AuditData)
+  auditd      raw Linux audit.log lines; the records of an event are one event
+  auto        (the default) each input's format is told by its first bytes:
+              an object whose first key is "Records", or with eventName and
+              eventSource, is CloudTrail; apiVersion audit.k8s.io/..., or kind
+              Event with an auditID, is Kubernetes; CreationTime and
+              Operation, or AuditData, is Microsoft 365; a first line
+              "type=... msg=..." is auditd; anything else is native.
+
+Every event keeps the bytes it was read as; an imported one also gets the
+canonical fields (time, action, actor, target, ip, ...) and a category from
+the catalogue.
 
 A line that cannot be stored is reported as FILE:LINE: REASON on stderr and
 written verbatim to a rejects file (its path is printed), and ingest goes on.
@@ -35,20 +79,36 @@ were rejected, 1 on failure, 130 when interrupted (what was reported stored
 is stored; run the same command again to go on: duplicates are skipped).`,
 		Example: `  vigil ingest events.jsonl
   vigil ingest audit-2025-01.json.gz more.jsonl
-  tail -n 1000 app.log | vigil ingest -`,
+  tail -n 1000 app.log | vigil ingest -
+  vigil ingest 123456789012_CloudTrail_us-east-1_*.json.gz
+  vigil ingest --format auditd /var/log/audit/audit.log
+  vigil ingest --format k8s --k8s-stage all kube-apiserver-audit.log`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"-"}
 			}
-			return a.ingest(cmd.Context(), args, rejectsPath, maxSize)
+			return a.ingest(cmd.Context(), args, o)
 		},
 	}
-	cmd.Flags().StringVar(&rejectsPath, "rejects", "", "file for rejected lines (default DATA/rejects/ingest-TIME.jsonl)")
-	cmd.Flags().IntVar(&maxSize, "max-event-size", ingest.DefaultMaxEventSize, "largest event accepted, in bytes")
+	cmd.Flags().StringVar(&o.rejectsPath, "rejects", "", "file for rejected lines (default DATA/rejects/ingest-TIME.jsonl)")
+	cmd.Flags().IntVar(&o.maxSize, "max-event-size", ingest.DefaultMaxEventSize, "largest event accepted, in bytes")
+	cmd.Flags().StringVar(&o.format, "format", ingest.Auto, "input format: "+strings.Join(ingest.Names(o.formats()), ", "))
+	cmd.Flags().StringVar(&o.k8sStage, "k8s-stage", k8saudit.StageResponseComplete,
+		"Kubernetes audit: the stage kept of each request ("+strings.Join(k8saudit.Stages(), ", ")+"), or \"all\" for every stage")
 	return cmd
 }
 
-func (a *app) ingest(ctx context.Context, names []string, rejectsPath string, maxSize int) error {
+func (a *app) ingest(ctx context.Context, names []string, o ingestOptions) error {
+	rejectsPath, maxSize := o.rejectsPath, o.maxSize
+	formats := o.formats()
+	if o.format != ingest.Auto {
+		if _, err := ingest.Lookup(formats, o.format); err != nil {
+			return fmt.Errorf("ingest: --format: %w", err)
+		}
+	}
+	if err := (k8saudit.Format{Stage: o.k8sStage}).Validate(); err != nil {
+		return fmt.Errorf("ingest: --k8s-stage: %w", err)
+	}
 	dataDir, err := a.resolveDataDir("vigil")
 	if err != nil {
 		return err
@@ -111,7 +171,16 @@ func (a *app) ingest(ctx context.Context, names []string, rejectsPath string, ma
 		}
 	}()
 
+	var formatMu sync.Mutex
+	var readAs []sourceFormat
 	_, runErr := ingest.Run(ctx, st, sources, ingest.Options{
+		Formats: formats,
+		Format:  o.format,
+		OnFormat: func(source, format string) {
+			formatMu.Lock()
+			readAs = append(readAs, sourceFormat{source, format})
+			formatMu.Unlock()
+		},
 		Catalogue:    cat,
 		MaxEventSize: maxSize,
 		Stats:        &stats,
@@ -128,6 +197,11 @@ func (a *app) ingest(ctx context.Context, names []string, rejectsPath string, ma
 	rej.close()
 	elapsed := time.Since(start)
 
+	formatMu.Lock()
+	for _, line := range formatLines(readAs) {
+		fmt.Fprintln(a.stdout, event.Safe(line))
+	}
+	formatMu.Unlock()
 	stored, dups, rejected := stats.Stored.Load(), stats.Duplicates.Load(), stats.Rejected.Load()
 	rate := float64(stored+dups) / elapsed.Seconds()
 	fmt.Fprintf(a.stdout, "stored %d, duplicates %d, rejected %d in %s (%.0f events/s)\n",
@@ -148,6 +222,35 @@ func (a *app) ingest(ctx context.Context, names []string, rejectsPath string, ma
 		return &exitError{code: exitRejected, err: errors.New("")}
 	}
 	return nil
+}
+
+// sourceFormat is the format a source was read in.
+type sourceFormat struct{ source, format string }
+
+// formatLines says which format the sources were read in: nothing when all
+// were native (the output stays as it always was), else one line a format,
+// naming the source when it is the only one in that format.
+func formatLines(read []sourceFormat) []string {
+	var order []string
+	bySource := map[string][]string{}
+	for _, r := range read {
+		if _, ok := bySource[r.format]; !ok {
+			order = append(order, r.format)
+		}
+		bySource[r.format] = append(bySource[r.format], r.source)
+	}
+	if len(order) == 0 || (len(order) == 1 && order[0] == event.FormatNative) {
+		return nil
+	}
+	lines := make([]string, 0, len(order))
+	for _, f := range order {
+		if names := bySource[f]; len(names) == 1 {
+			lines = append(lines, fmt.Sprintf("read %s as %s", names[0], f))
+		} else {
+			lines = append(lines, fmt.Sprintf("read %d inputs as %s", len(names), f))
+		}
+	}
+	return lines
 }
 
 // rejectsFile writes rejected units verbatim, one a line, and their reasons

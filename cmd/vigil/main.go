@@ -115,7 +115,7 @@ interactive explorer opens here once it ships.`,
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for developers)")
 	_ = pf.MarkHidden("cpuprofile")
-	root.AddCommand(a.ingestCmd(), a.verifyCmd(), a.demoCmd(), a.statusCmd(), a.benchCmd())
+	root.AddCommand(a.ingestCmd(), a.verifyCmd(), a.demoCmd(), a.statusCmd(), a.queryCmd(), a.reindexCmd(), a.benchCmd())
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	return root

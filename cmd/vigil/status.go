@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil/engine"
+	"github.com/vigil-dev/vigil/index"
 )
 
 func (a *app) statusCmd() *cobra.Command {
@@ -23,20 +26,23 @@ func (a *app) statusCmd() *cobra.Command {
 			return a.status(cmd.Context(), asJSON, false)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (keys: data_dir, events, head_seq, head_hash, oldest, newest, size_bytes, encrypted)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (keys: data_dir, events, head_seq, head_hash, indexed_seq, oldest, newest, size_bytes, encrypted)")
 	return cmd
 }
 
 // statusReport is what `vigil status` shows.
 type statusReport struct {
-	DataDir   string     `json:"data_dir"`
-	Events    uint64     `json:"events"`
-	HeadSeq   uint64     `json:"head_seq"`
-	HeadHash  string     `json:"head_hash"`
-	Oldest    *time.Time `json:"oldest"`
-	Newest    *time.Time `json:"newest"`
-	SizeBytes int64      `json:"size_bytes"`
-	Encrypted bool       `json:"encrypted"`
+	DataDir  string `json:"data_dir"`
+	Events   uint64 `json:"events"`
+	HeadSeq  uint64 `json:"head_seq"`
+	HeadHash string `json:"head_hash"`
+	// IndexedSeq is the newest seq searchable (the index catches up with
+	// the store when a command searches).
+	IndexedSeq uint64     `json:"indexed_seq"`
+	Oldest     *time.Time `json:"oldest"`
+	Newest     *time.Time `json:"newest"`
+	SizeBytes  int64      `json:"size_bytes"`
+	Encrypted  bool       `json:"encrypted"`
 }
 
 func (a *app) status(ctx context.Context, asJSON, hint bool) error {
@@ -58,6 +64,9 @@ func (a *app) status(ctx context.Context, asJSON, hint bool) error {
 		SizeBytes: st.SizeOnDisk(),
 		Encrypted: st.Encrypted(),
 	}
+	if rep.IndexedSeq, err = index.DurableSeq(engine.IndexDir(dataDir)); err != nil {
+		return err
+	}
 	oldest, newest, err := st.TimeSpan(ctx)
 	if err != nil {
 		return err
@@ -72,6 +81,7 @@ func (a *app) status(ctx context.Context, asJSON, hint bool) error {
 	fmt.Fprintf(tw, "data dir\t%s\n", rep.DataDir)
 	fmt.Fprintf(tw, "events\t%d\n", rep.Events)
 	fmt.Fprintf(tw, "head\tseq %d  %s\n", rep.HeadSeq, rep.HeadHash)
+	fmt.Fprintf(tw, "indexed\tseq %d of %d\n", rep.IndexedSeq, rep.HeadSeq)
 	if rep.Oldest != nil {
 		fmt.Fprintf(tw, "time span\t%s .. %s\n", rep.Oldest.Format(time.RFC3339), rep.Newest.Format(time.RFC3339))
 	}
