@@ -94,6 +94,16 @@ func wildQ(field, pattern string) bquery.Query {
 	return q
 }
 
+// kwTerm and kwWild search a keyword field for a lower-cased value: in the
+// values as received, and in the lower-cased ones that differ.
+func kwTerm(field, lower string) bquery.Query {
+	return bleve.NewDisjunctionQuery(termQ(field, lower), termQ(LowerField(field), lower))
+}
+
+func kwWild(field, lower string) bquery.Query {
+	return bleve.NewDisjunctionQuery(wildQ(field, lower), wildQ(LowerField(field), lower))
+}
+
 func none() bquery.Query { return bleve.NewMatchNoneQuery() }
 
 func (c *compiler) term(t *query.Term) (bquery.Query, error) {
@@ -141,14 +151,14 @@ func (c *compiler) term(t *query.Term) (bquery.Query, error) {
 		return seqRange(max(lo, 1), hi), nil
 	case query.KindSeverity:
 		if all || wild {
-			return wildQ("severity", value), nil
+			return kwWild("severity", value), nil
 		}
 		rank := event.SeverityRank(value)
 		var qs []bquery.Query
 		for i, s := range event.Severities {
 			if (t.Op == query.Eq && i == rank) || (t.Op == query.Gt && i > rank) || (t.Op == query.Ge && i >= rank) ||
 				(t.Op == query.Lt && i < rank) || (t.Op == query.Le && i <= rank) {
-				qs = append(qs, termQ("severity", s))
+				qs = append(qs, kwTerm("severity", s))
 			}
 		}
 		return orOf(qs), nil
@@ -164,9 +174,9 @@ func (c *compiler) term(t *query.Term) (bquery.Query, error) {
 	}
 	// Keyword fields.
 	if all || wild {
-		return wildQ(t.Field, value), nil
+		return kwWild(t.Field, value), nil
 	}
-	return termQ(t.Field, value), nil
+	return kwTerm(t.Field, value), nil
 }
 
 func orOf(qs []bquery.Query) bquery.Query {
@@ -182,9 +192,9 @@ func orOf(qs []bquery.Query) bquery.Query {
 func (c *compiler) ip(t *query.Term, wild bool, value string) (bquery.Query, error) {
 	if t.Quoted || wild {
 		if wild {
-			return wildQ("ip", value), nil
+			return kwWild("ip", value), nil
 		}
-		return termQ("ip", value), nil
+		return kwTerm("ip", value), nil
 	}
 	if strings.Contains(t.Value, "/") {
 		p, err := netip.ParsePrefix(t.Value)
@@ -208,7 +218,7 @@ func (c *compiler) ip(t *query.Term, wild bool, value string) (bquery.Query, err
 	if err != nil {
 		return nil, fmt.Errorf("%q is not an IP address", t.Value)
 	}
-	return termQ("ip", strings.ToLower(a.WithZone("").Unmap().String())), nil
+	return kwTerm("ip", strings.ToLower(a.WithZone("").Unmap().String())), nil
 }
 
 func (c *compiler) details(t *query.Term, wild, all bool) (bquery.Query, error) {
@@ -326,7 +336,7 @@ func (c *compiler) rangeQuery(r *query.Range) (bquery.Query, error) {
 		}
 		var qs []bquery.Query
 		for i := lo; i <= hi && i >= 0; i++ {
-			qs = append(qs, termQ("severity", event.Severities[i]))
+			qs = append(qs, kwTerm("severity", event.Severities[i]))
 		}
 		return orOf(qs), nil
 	case query.KindDetails:

@@ -97,7 +97,9 @@ var facetFields = func() []string {
 }()
 
 // FacetField is the index field holding the values of a query field as
-// "top" and "count by" count them (query.FacetValues).
+// "top" and "count by" count them (query.FacetValues): a keyword field
+// itself, which holds its values as received; for user, target and the text
+// fields a field of its own ("f." and the name).
 func FacetField(name string) (string, error) {
 	canon, ok := query.CanonicalField(name)
 	if !ok {
@@ -108,23 +110,46 @@ func FacetField(name string) (string, error) {
 	}
 	for _, f := range facetFields {
 		if f == canon {
-			return "f." + canon, nil
+			if ownFacet(canon) {
+				return "f." + canon, nil
+			}
+			return canon, nil
 		}
 	}
 	return "", fmt.Errorf("%s cannot be counted by value", canon)
 }
+
+// ownFacet reports the fields whose facet values are not their search
+// values: user and target count under the party's label only, text fields
+// are searched by word.
+func ownFacet(name string) bool {
+	if name == "user" || name == "target" {
+		return true
+	}
+	k, _ := query.FieldKind(name)
+	return k == query.KindText
+}
+
+// LowerField holds the lower-cased values of a keyword field that differ
+// from the values as received: a search for a lower-cased value looks in
+// both.
+func LowerField(name string) string { return name + ".lc" }
 
 func (b builder) document(ev *event.Event) *document.Document {
 	doc := document.NewDocument(DocID(ev.Time, ev.Seq))
 	add := func(name, value string, opts bindex.FieldIndexingOptions, a analysis.Analyzer) {
 		doc.AddField(document.NewTextFieldCustom(name, nil, []byte(value), opts, a))
 	}
-	// Search fields: keywords lower-cased whole, text as its words.
+	// Search fields: keywords whole, as received (for facets too) and
+	// lower-cased where that differs; text as its words.
 	for _, f := range query.Fields() {
 		switch f.Kind {
 		case query.KindKeyword, query.KindSeverity, query.KindIP:
 			for _, v := range query.FieldValues(ev, f.Name) {
-				add(f.Name, strings.ToLower(v), keywordOpts, keywordAnalyzer{})
+				add(f.Name, v, facetOpts, keywordAnalyzer{})
+				if lv := strings.ToLower(v); lv != v {
+					add(LowerField(f.Name), lv, keywordOpts, keywordAnalyzer{})
+				}
 			}
 		case query.KindText:
 			for _, v := range query.FieldValues(ev, f.Name) {
@@ -137,8 +162,11 @@ func (b builder) document(ev *event.Event) *document.Document {
 	if ip := net.ParseIP(ev.Context.IP); ip != nil {
 		doc.AddField(document.NewIPFieldWithIndexingOptions(FieldIP, nil, ip, bindex.IndexField))
 	}
-	// Facet fields: values as received.
+	// Facet fields of their own: values as received.
 	for _, name := range facetFields {
+		if !ownFacet(name) {
+			continue
+		}
 		for _, v := range query.FacetValues(ev, name) {
 			add("f."+name, v, facetOpts, keywordAnalyzer{})
 		}
