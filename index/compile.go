@@ -399,20 +399,55 @@ func toOf(s query.TimeSpan) time.Time {
 }
 
 // TimeRange matches the events with from <= time < to; a zero time leaves
-// its side open.
+// its side open. The whole hours inside the span are a range of hour terms
+// (a few per day); only the partial hours at its ends are ranges of
+// document ids, which cost a term per event.
 func TimeRange(from, to time.Time) bquery.Query {
-	lo, hi := "", ""
-	in, ex := true, false
-	if !from.IsZero() {
-		lo = DocID(from, 0)
-	}
-	if !to.IsZero() {
-		hi = DocID(to, 0)
-	}
-	if lo == "" && hi == "" {
+	if from.IsZero() && to.IsZero() {
 		return bleve.NewMatchAllQuery()
 	}
-	q := bleve.NewTermRangeInclusiveQuery(lo, hi, &in, &ex)
-	q.SetField(FieldID)
-	return q
+	in, ex := true, false
+	idRange := func(lo, hi time.Time) bquery.Query {
+		var l, h string
+		if !lo.IsZero() {
+			l = DocID(lo, 0)
+		}
+		if !hi.IsZero() {
+			h = DocID(hi, 0)
+		}
+		q := bleve.NewTermRangeInclusiveQuery(l, h, &in, &ex)
+		q.SetField(FieldID)
+		return q
+	}
+	// [hoursFrom, hoursTo) are the whole hours in the span.
+	var hoursFrom, hoursTo time.Time
+	if !from.IsZero() {
+		hoursFrom = from.Truncate(time.Hour)
+		if hoursFrom.Before(from) {
+			hoursFrom = hoursFrom.Add(time.Hour)
+		}
+	}
+	if !to.IsZero() {
+		hoursTo = to.Truncate(time.Hour)
+	}
+	if !hoursFrom.IsZero() && !hoursTo.IsZero() && !hoursFrom.Before(hoursTo) {
+		return idRange(from, to) // less than a whole hour
+	}
+	var l, h string
+	if !hoursFrom.IsZero() {
+		l = hoursFrom.UTC().Format(hourLayout)
+	}
+	if !hoursTo.IsZero() {
+		h = hoursTo.UTC().Format(hourLayout)
+	}
+	hours := bleve.NewTermRangeInclusiveQuery(l, h, &in, &ex)
+	hours.SetField(FieldHour)
+	parts := []bquery.Query{hours}
+	if !from.IsZero() && from.Before(hoursFrom) {
+		parts = append(parts, idRange(from, hoursFrom))
+	}
+	if !to.IsZero() && hoursTo.Before(to) {
+		parts = append(parts, idRange(hoursTo, to))
+	}
+	return orOf(parts)
 }

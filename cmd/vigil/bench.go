@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,6 +13,7 @@ import (
 
 func (a *app) benchCmd() *cobra.Command {
 	var cfg bench.Config
+	var search bool
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure ingest, append and verify on generated events, against baselines",
@@ -25,9 +27,13 @@ is the figure to compare between runs.`,
   vigil bench --events 1000000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if search {
+				return a.benchSearch(cmd.Context(), cfg)
+			}
 			return a.bench(cmd.Context(), cfg)
 		},
 	}
+	cmd.Flags().BoolVar(&search, "search", false, "measure indexed ingest and searches (first pages, counts, top 10) against a linear scan of the JSON instead")
 	cmd.Flags().IntVar(&cfg.Events, "events", 200_000, "number of generated events")
 	cmd.Flags().Int64Var(&cfg.Seed, "seed", 1, "random seed of the generator")
 	cmd.Flags().StringVar(&cfg.Dir, "dir", "", "directory for the stores (default a temporary one, removed after)")
@@ -63,5 +69,27 @@ func (a *app) bench(ctx context.Context, cfg bench.Config) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "(%d events each; ratios compare with the baseline of the same number, measured in this run)\n", cfg.Events)
+	return nil
+}
+
+func (a *app) benchSearch(ctx context.Context, cfg bench.Config) error {
+	if isTerminal(a.stderr) {
+		cfg.Progress = func(name string) { fmt.Fprintf(a.stderr, "measuring: %s\n", name) }
+	}
+	ingestRate, decodeRate, results, err := bench.RunSearch(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "indexed ingest (store + index, durable): %.0f events/s; decoding the same JSON with encoding/json: %.0f events/s (%.2f×)\n\n",
+		ingestRate, decodeRate, ingestRate/decodeRate)
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "search\tquery\tvigil\tlinear scan (jq's job)\tspeed-up\n")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f×\n", r.Name, r.Query, r.Took.Round(10*time.Microsecond), r.Baseline.Round(time.Millisecond), float64(r.Baseline)/float64(r.Took))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "(%d events; vigil's figure is the median of 7 runs; the scan is run once, in this run)\n", cfg.Events)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil/engine"
 	"github.com/vigil-dev/vigil/event"
 	"github.com/vigil-dev/vigil/ingest"
 	"github.com/vigil-dev/vigil/ingest/auditd"
@@ -133,15 +134,16 @@ func (a *app) ingest(ctx context.Context, names []string, o ingestOptions) error
 		sources = append(sources, ingest.Source{Name: name, R: countingReader{f, &read}})
 	}
 
-	st, err := a.openStore(dataDir)
+	key, err := readKeyFile(a.keyFile)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	cat, err := event.LoadCatalogue(filepath.Join(dataDir, "catalogue.yaml"))
+	eng, err := engine.Open(dataDir, engine.Options{EncryptionKey: key, Logger: a.log})
 	if err != nil {
 		return err
 	}
+	defer eng.Close()
+	st, cat := eng.Store(), eng.Catalogue()
 
 	rej := &rejectsFile{path: rejectsPath, dir: filepath.Join(dataDir, "rejects")}
 	defer rej.close()
@@ -171,6 +173,25 @@ func (a *app) ingest(ctx context.Context, names []string, o ingestOptions) error
 		}
 	}()
 
+	// The index follows the store while ingest runs, so that what is
+	// stored becomes searchable without waiting for the end.
+	indexCtx, stopIndexing := context.WithCancel(ctx)
+	indexDone := make(chan error, 1)
+	go func() {
+		for {
+			if err := eng.CatchUp(indexCtx, nil); err != nil {
+				indexDone <- err
+				return
+			}
+			select {
+			case <-indexCtx.Done():
+				indexDone <- nil
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}()
+
 	var formatMu sync.Mutex
 	var readAs []sourceFormat
 	_, runErr := ingest.Run(ctx, st, sources, ingest.Options{
@@ -196,6 +217,11 @@ func (a *app) ingest(ctx context.Context, names []string, o ingestOptions) error
 	<-barDone
 	rej.close()
 	elapsed := time.Since(start)
+	stopIndexing()
+	indexErr := <-indexDone
+	if indexErr != nil && !errors.Is(indexErr, context.Canceled) {
+		return fmt.Errorf("index: %w", indexErr)
+	}
 
 	formatMu.Lock()
 	for _, line := range formatLines(readAs) {
@@ -206,6 +232,23 @@ func (a *app) ingest(ctx context.Context, names []string, o ingestOptions) error
 	rate := float64(stored+dups) / elapsed.Seconds()
 	fmt.Fprintf(a.stdout, "stored %d, duplicates %d, rejected %d in %s (%.0f events/s)\n",
 		stored, dups, rejected, elapsed.Round(time.Millisecond), rate)
+	if runErr == nil {
+		// Ingest ends when what it stored is searchable.
+		ibar := newBar(a.stderr, int64(st.Head().Seq-eng.IndexedSeq()), "indexing", false)
+		var progress func(done, total uint64)
+		if ibar != nil {
+			progress = func(done, _ uint64) { _ = ibar.Set64(int64(done)) }
+		}
+		err := eng.CatchUp(ctx, progress)
+		if ibar != nil {
+			_ = ibar.Finish()
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("index: %w", err)
+		}
+		runErr = err
+		fmt.Fprintf(a.stdout, "searchable up to seq %d after %s\n", eng.IndexedSeq(), time.Since(start).Round(time.Millisecond))
+	}
 	if rej.err != nil {
 		return fmt.Errorf("write rejects: %w", rej.err)
 	}
