@@ -481,3 +481,39 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+func TestFacetsAndGet(t *testing.T) {
+	e, all := demoEngine(t)
+	c, err := e.Compile(Request{Query: "category:authentication OR category:security"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cats, acts, err := e.Facets(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCats, wantActs := map[string]int{}, map[string]int{}
+	for _, ev := range all {
+		if c.Matcher.Match(ev) {
+			wantCats[ev.Category]++
+			wantActs[ev.Type]++
+		}
+	}
+	for _, b := range cats {
+		if wantCats[b.Value] != b.Count {
+			t.Errorf("category %s: %d, want %d", b.Value, b.Count, wantCats[b.Value])
+		}
+	}
+	if len(cats) != len(wantCats) || len(acts) != len(wantActs) {
+		t.Fatalf("%d categories and %d actions, want %d and %d", len(cats), len(acts), len(wantCats), len(wantActs))
+	}
+	for _, b := range acts {
+		if wantActs[b.Value] != b.Count {
+			t.Errorf("action %s: %d, want %d", b.Value, b.Count, wantActs[b.Value])
+		}
+	}
+	r, ev, err := e.Get(all[41].Seq)
+	if err != nil || ev.ID != all[41].ID || r.Seq != all[41].Seq {
+		t.Fatalf("get: %v %v", ev, err)
+	}
+}

@@ -246,3 +246,29 @@ func (e *Engine) timechart(ctx context.Context, c *Compiled, s *query.Timechart)
 	}
 	return agg, nil
 }
+
+// Get returns the stored event at seq.
+func (e *Engine) Get(seq uint64) (store.Record, *event.Event, error) {
+	r, err := e.st.Get(seq)
+	if err != nil {
+		return r, nil, err
+	}
+	ev, err := r.Event()
+	return r, ev, err
+}
+
+// Facets counts the matching events by category and by action, every
+// value, largest first: the explorer's sidebar.
+func (e *Engine) Facets(ctx context.Context, c *Compiled) (categories, actions []Bucket, err error) {
+	for _, f := range []struct {
+		field string
+		out   *[]Bucket
+	}{{"category", &categories}, {"action", &actions}} {
+		agg, err := e.terms(ctx, c, f.field, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		*f.out = agg.Buckets
+	}
+	return categories, actions, nil
+}

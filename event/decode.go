@@ -386,14 +386,35 @@ func normalizeIP(s string) string {
 // NormalizeIP is normalizeIP for importers: canonical address text, no port.
 func NormalizeIP(s string) string { return normalizeIP(s) }
 
-func decodeObject(key string, raw []byte) (map[string]any, error) {
-	if len(raw) == 0 || raw[0] != '{' {
-		return nil, fmt.Errorf("%s: want an object", key)
+// ParseObject decodes raw, which must hold exactly one JSON object, into a
+// map, numbers as json.Number so that no digit is lost: what importers map
+// their records from. As for native events, an object that names a key
+// twice is refused. The error reads well after "file:line: ".
+func ParseObject(raw []byte) (map[string]any, error) {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 {
+		return nil, errors.New("empty record")
 	}
-	d := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowInvalidUTF8(true))
+	if trimmed[0] != '{' {
+		if json.Valid(trimmed) {
+			return nil, fmt.Errorf("not a JSON object (got %s)", jsonKind(trimmed[0]))
+		}
+		return nil, fmt.Errorf("not JSON: %s", syntaxReason(trimmed))
+	}
+	d := jsontext.NewDecoder(bytes.NewReader(trimmed), jsontext.AllowInvalidUTF8(true))
 	v, err := readAny(d)
+	if err == nil && d.InputOffset() != int64(len(trimmed)) {
+		err = fmt.Errorf("content after the object at byte %d", d.InputOffset())
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		var se *jsontext.SyntacticError
+		if errors.As(err, &se) && errors.Is(se.Err, jsontext.ErrDuplicateName) {
+			return nil, fmt.Errorf("key %s appears twice", se.JSONPointer)
+		}
+		if !json.Valid(trimmed) {
+			return nil, fmt.Errorf("not JSON: %s", syntaxReason(trimmed))
+		}
+		return nil, fmt.Errorf("not JSON: %v", err)
 	}
 	return v.(map[string]any), nil
 }

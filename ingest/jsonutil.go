@@ -3,11 +3,11 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/vigil-dev/vigil/event"
 )
 
 // Sniffed is what SniffJSON saw at the start of an input.
@@ -129,114 +129,9 @@ func arrayField(raw []byte, key string) (spans [][2]int, found bool, err error) 
 	return spans, found, nil
 }
 
-// ParseObject decodes raw, which must hold exactly one JSON object, into a
-// map for a Format's Map. Numbers are json.Number, so that no digit is
-// lost. As for native events, an object that names a key twice is refused:
-// parsers disagree on which value wins, and an audit record must mean one
-// thing. The error reads well after "file:line: ".
-func ParseObject(raw []byte) (map[string]any, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 {
-		return nil, errors.New("empty record")
-	}
-	if trimmed[0] != '{' {
-		if json.Valid(trimmed) {
-			return nil, fmt.Errorf("not a JSON object (got %s)", jsonKind(trimmed[0]))
-		}
-		return nil, fmt.Errorf("not JSON: %s", syntaxReason(trimmed))
-	}
-	d := jsontext.NewDecoder(bytes.NewReader(trimmed), jsontext.AllowInvalidUTF8(true))
-	v, err := readAny(d)
-	if err == nil && d.InputOffset() != int64(len(trimmed)) {
-		err = fmt.Errorf("content after the object at byte %d", d.InputOffset())
-	}
-	if err != nil {
-		var se *jsontext.SyntacticError
-		if errors.As(err, &se) && errors.Is(se.Err, jsontext.ErrDuplicateName) {
-			return nil, fmt.Errorf("key %s appears twice", se.JSONPointer)
-		}
-		if !json.Valid(trimmed) {
-			return nil, fmt.Errorf("not JSON: %s", syntaxReason(trimmed))
-		}
-		return nil, fmt.Errorf("not JSON: %v", err)
-	}
-	return v.(map[string]any), nil
-}
-
-// readAny decodes the next JSON value with numbers as json.Number.
-func readAny(d *jsontext.Decoder) (any, error) {
-	tok, err := d.ReadToken()
-	if err != nil {
-		return nil, err
-	}
-	switch tok.Kind() {
-	case '{':
-		m := map[string]any{}
-		for d.PeekKind() != '}' {
-			name, err := d.ReadToken()
-			if err != nil {
-				return nil, err
-			}
-			k := name.String()
-			v, err := readAny(d)
-			if err != nil {
-				return nil, err
-			}
-			m[k] = v
-		}
-		_, err := d.ReadToken()
-		return m, err
-	case '[':
-		a := []any{}
-		for d.PeekKind() != ']' {
-			v, err := readAny(d)
-			if err != nil {
-				return nil, err
-			}
-			a = append(a, v)
-		}
-		_, err := d.ReadToken()
-		return a, err
-	case '"':
-		return tok.String(), nil
-	case '0':
-		return json.Number(tok.String()), nil
-	case 't', 'f':
-		return tok.Bool(), nil
-	default:
-		return nil, nil
-	}
-}
-
-func jsonKind(b byte) string {
-	switch b {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	default:
-		return "a number"
-	}
-}
-
-func syntaxReason(data []byte) string {
-	var v any
-	err := json.Unmarshal(data, &v)
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
-	}
-	if err != nil {
-		return err.Error()
-	}
-	return "unexpected content"
-}
+// ParseObject decodes one JSON object for a Format's Map: see
+// event.ParseObject.
+func ParseObject(raw []byte) (map[string]any, error) { return event.ParseObject(raw) }
 
 // Str returns m[key] as text when it is a string, a number or a boolean,
 // else "". Formats use it to read decoded records.
