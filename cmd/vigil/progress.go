@@ -27,15 +27,16 @@ func newBar(w io.Writer, max int64, description string, bytes bool) *progressbar
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(description),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("events"),
 		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetPredictTime(max > 0),
 		progressbar.OptionFullWidth(),
 	}
 	if bytes {
-		opts = append(opts, progressbar.OptionShowBytes(true), progressbar.OptionSetItsString("B"))
+		// The description carries events and events/s; the bar, bytes.
+		opts = append(opts, progressbar.OptionShowBytes(true))
+	} else {
+		opts = append(opts, progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"))
 	}
 	return progressbar.NewOptions64(max, opts...)
 }
