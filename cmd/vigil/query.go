@@ -70,6 +70,19 @@ A query that does not parse is answered with its position and a hint.`,
 // openEngine opens the data directory's store and index and brings the
 // index up to date, with a progress bar on a terminal.
 func (a *app) openEngine(ctx context.Context) (*engine.Engine, error) {
+	e, err := a.openEngineLagging()
+	if err != nil {
+		return nil, err
+	}
+	if err := a.catchUp(ctx, e); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// openEngineLagging opens the store and the index as they are.
+func (a *app) openEngineLagging() (*engine.Engine, error) {
 	dataDir, err := a.resolveDataDir("vigil")
 	if err != nil {
 		return nil, err
@@ -78,26 +91,26 @@ func (a *app) openEngine(ctx context.Context) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := engine.Open(dataDir, engine.Options{EncryptionKey: key, Logger: a.log})
-	if err != nil {
-		return nil, err
+	return engine.Open(dataDir, engine.Options{EncryptionKey: key, Logger: a.log})
+}
+
+// catchUp indexes what the store holds beyond the index, with a progress
+// bar on a terminal.
+func (a *app) catchUp(ctx context.Context, e *engine.Engine) error {
+	lag := e.Store().Head().Seq - e.IndexedSeq()
+	if lag == 0 {
+		return nil
 	}
-	if lag := e.Store().Head().Seq - e.IndexedSeq(); lag > 0 {
-		bar := newBar(a.stderr, int64(lag), "indexing", false)
-		var progress func(done, total uint64)
-		if bar != nil {
-			progress = func(done, _ uint64) { _ = bar.Set64(int64(done)) }
-		}
-		err := e.CatchUp(ctx, progress)
-		if bar != nil {
-			_ = bar.Finish()
-		}
-		if err != nil {
-			e.Close()
-			return nil, err
-		}
+	bar := newBar(a.stderr, int64(lag), "indexing", false)
+	var progress func(done, total uint64)
+	if bar != nil {
+		progress = func(done, _ uint64) { _ = bar.Set64(int64(done)) }
 	}
-	return e, nil
+	err := e.CatchUp(ctx, progress)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	return err
 }
 
 func (a *app) query(ctx context.Context, text string, f queryFlags) error {

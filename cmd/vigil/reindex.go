@@ -21,7 +21,8 @@ own; reindex is for an index that is damaged or was built by another version.`,
 }
 
 func (a *app) reindex(ctx context.Context) error {
-	e, err := a.openEngine(ctx)
+	e, err := a.openEngineLagging() // no catch-up: it is all done again
+
 	if err != nil {
 		return err
 	}
