@@ -72,18 +72,23 @@ func (a *app) demo(ctx context.Context, cfg demo.Config, reset bool) error {
 			return err
 		}
 	}
-	st, err := a.openStore(dataDir)
+	a.dataDir = dataDir
+	eng, err := a.openEngineLagging()
 	if err != nil {
 		return err
 	}
+	st := eng.Store()
 	if st.Count() > 0 {
 		fmt.Fprintf(a.stdout, "demo store %s already holds %d events (vigil demo --reset generates it anew)\n\n", dataDir, st.Count())
-		st.Close()
-		a.dataDir = dataDir
+		err := a.catchUp(ctx, eng)
+		eng.Close()
+		if err != nil {
+			return err
+		}
 		return a.status(ctx, false, false)
 	}
 	if err := os.WriteFile(filepath.Join(dataDir, demoMarker), []byte("made by vigil demo; vigil demo --reset may remove this directory\n"), 0o600); err != nil {
-		st.Close()
+		eng.Close()
 		return err
 	}
 
@@ -134,7 +139,10 @@ func (a *app) demo(ctx context.Context, cfg demo.Config, reset bool) error {
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	closeErr := st.Close()
+	if err == nil {
+		err = a.catchUp(ctx, eng) // searchable before it opens
+	}
+	closeErr := eng.Close()
 	if err != nil {
 		return err
 	}
@@ -143,11 +151,10 @@ func (a *app) demo(ctx context.Context, cfg demo.Config, reset bool) error {
 	}
 	fmt.Fprintf(a.stdout, "demo store %s: generated %d events (%d incidents planted) in %s\n\n",
 		dataDir, stats.Stored.Load(), len(gen.Incidents()), time.Since(start).Round(time.Millisecond))
-	a.dataDir = dataDir
 	if err := a.status(ctx, false, false); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "\nUse it with: vigil --data %s status | verify | ingest\n", dataDir)
+	fmt.Fprintf(a.stdout, "\nUse it with: vigil --data %s query 'action:login.failed | top 10 ip'  (or status, verify, ingest)\n", dataDir)
 	return nil
 }
 
