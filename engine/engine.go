@@ -29,7 +29,8 @@ type Options struct {
 	Holder store.Holder
 }
 
-// Engine is an open data directory. It is safe for concurrent use.
+// Engine is an open data directory. It is safe for concurrent use, but for
+// Reindex.
 type Engine struct {
 	dir   string
 	st    *store.Store
@@ -103,7 +104,8 @@ func (e *Engine) CatchUp(ctx context.Context, progress func(done, total uint64))
 	return e.ix.CatchUp(ctx, e.st, progress)
 }
 
-// Reindex throws the index away and builds it again from the store.
+// Reindex throws the index away and builds it again from the store. It
+// must not run while other calls use the engine.
 func (e *Engine) Reindex(ctx context.Context, progress func(done, total uint64)) error {
 	if err := e.ix.Close(); err != nil {
 		return err
