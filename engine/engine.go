@@ -32,13 +32,12 @@ type Options struct {
 // Engine is an open data directory. It is safe for concurrent use, but for
 // Reindex.
 type Engine struct {
-	dir   string
-	st    *store.Store
-	ix    *index.Index
-	now   func() time.Time
-	log   *slog.Logger
-	cat   *event.Catalogue
-	close func() error
+	dir string
+	st  *store.Store
+	ix  *index.Index
+	now func() time.Time
+	log *slog.Logger
+	cat *event.Catalogue
 }
 
 // StoreDir and IndexDir are where the store and the index live in a data

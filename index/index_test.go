@@ -16,10 +16,6 @@ import (
 	"github.com/vigil-dev/vigil/testdata/demo"
 )
 
-// words is a stand-in tokenizer for these tests, which are about storage
-// and paging, not about words.
-func words(s string) []string { return strings.Fields(strings.ToLower(s)) }
-
 // fill makes a store of n generated events.
 func fill(t testing.TB, n int) *store.Store { return fillAt(t, t.TempDir(), n) }
 

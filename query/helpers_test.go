@@ -136,8 +136,6 @@ func stripExpr(x Expr) Expr {
 
 func sameTree(a, b *Query) bool { return reflect.DeepEqual(stripPos(a), stripPos(b)) }
 
-var utc = time.UTC
-
 func at(s string) time.Time {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
