@@ -205,13 +205,10 @@ func (c *compiler) ip(t *query.Term, wild bool, value string) (bquery.Query, err
 		if p.Addr().Is4In6() && p.Bits() >= 96 {
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
+		// Addresses are stored unmapped (event.NormalizeIP), so an IPv4
+		// block finds IPv4-mapped IPv6 addresses too, as Match does.
 		q := bleve.NewIPRangeQuery(p.String())
 		q.SetField(FieldIP)
-		if p.Addr().Is4() {
-			// An IPv4 block must not match the IPv6 addresses that share
-			// its 16-byte form (::ffff:a.b.c.d is stored as a.b.c.d).
-			return q, nil
-		}
 		return q, nil
 	}
 	a, err := netip.ParseAddr(t.Value)

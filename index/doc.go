@@ -69,15 +69,9 @@ func SeqOfDocID(id string) (uint64, error) {
 	return seq, err
 }
 
-// Tokenizer turns text into the words the index and the in-memory matcher
-// both search for. The query package gives it (query.Tokens), so that the
-// two agree by construction.
-type Tokenizer func(text string) []string
-
-// builder makes Bleve documents from events.
-type builder struct {
-	tokens Tokenizer
-}
+// builder makes Bleve documents from events. Words are query.Tokens, so
+// that the index and the in-memory matcher agree by construction.
+type builder struct{}
 
 // facetFields are the fields "top" and "count by" can count, each indexed
 // again as FacetField(name) with the values as received.
@@ -153,7 +147,7 @@ func (b builder) document(ev *event.Event) *document.Document {
 			}
 		case query.KindText:
 			for _, v := range query.FieldValues(ev, f.Name) {
-				if words := b.tokens(v); len(words) > 0 {
+				if words := query.Tokens(v); len(words) > 0 {
 					add(f.Name, strings.Join(words, " "), textOpts, spaceAnalyzer{})
 				}
 			}
@@ -198,7 +192,7 @@ func (b builder) document(ev *event.Event) *document.Document {
 	// can ask for, so that a phrase never spans two of them.
 	var words []string
 	for _, v := range query.TextValues(ev) {
-		w := b.tokens(v)
+		w := query.Tokens(v)
 		if len(w) == 0 {
 			continue
 		}
@@ -254,7 +248,7 @@ func scalarText(v any) string {
 	return fmt.Sprint(v)
 }
 
-// partBreak separates the parts of the free text; Tokenizer never yields it.
+// partBreak separates the parts of the free text; query.Tokens never yields it.
 const partBreak = "|"
 
 // keywordAnalyzer makes the whole value one token.
@@ -265,7 +259,7 @@ func (keywordAnalyzer) Analyze(b []byte) analysis.TokenStream {
 }
 
 // spaceAnalyzer splits on single spaces: its input is already the words of
-// the Tokenizer joined by spaces, and words hold no space.
+// query.Tokens joined by spaces, and words hold no space.
 type spaceAnalyzer struct{}
 
 func (spaceAnalyzer) Analyze(b []byte) analysis.TokenStream {

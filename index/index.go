@@ -26,7 +26,6 @@ import (
 	bquery "github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/vigil-dev/vigil/event"
-	"github.com/vigil-dev/vigil/query"
 	"github.com/vigil-dev/vigil/store"
 )
 
@@ -77,7 +76,7 @@ func Open(dir string, opts Options) (*Index, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-	x := &Index{dir: dir, mapping: newMapping(), build: builder{tokens: query.Tokens}, log: opts.Logger, shards: map[string]bleve.Index{}}
+	x := &Index{dir: dir, mapping: newMapping(), build: builder{}, log: opts.Logger, shards: map[string]bleve.Index{}}
 	x.drained = sync.NewCond(&x.persistMu)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -94,18 +93,12 @@ func Open(dir string, opts Options) (*Index, error) {
 		}
 		x.shards[e.Name()] = idx
 	}
-	data, err := os.ReadFile(filepath.Join(dir, stateName))
-	if err == nil {
-		var st state
-		if err := json.Unmarshal(data, &st); err != nil {
-			x.Close()
-			return nil, fmt.Errorf("open index %s: %s: %w", dir, stateName, err)
-		}
-		x.indexed.Store(st.Seq)
-	} else if !errors.Is(err, os.ErrNotExist) {
+	seq, err := DurableSeq(dir)
+	if err != nil {
 		x.Close()
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
+	x.indexed.Store(seq)
 	return x, nil
 }
 

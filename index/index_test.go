@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -127,15 +126,15 @@ func TestPagesCountsAndTermsAgreeWithTheStore(t *testing.T) {
 		})
 	}
 
-	// Top actions against a count made from the store.
+	// Top actions against a count made from the store: values as received.
 	counts := map[string]int{}
 	_ = st.Scan(ctx, 0, 0, false, func(r store.Record) error {
 		ev, _ := r.Event()
-		counts[strings.ToLower(ev.Type)]++
+		counts[ev.Type]++
 		return nil
 	})
-	terms, total, err := x.Terms(ctx, bleve.NewMatchAllQuery(), "action", 5)
-	if err != nil || total != st.Count() || len(terms) != 5 {
+	terms, total, err := x.Terms(ctx, bleve.NewMatchAllQuery(), "action", 0)
+	if err != nil || total != st.Count() || len(terms) != len(counts) {
 		t.Fatalf("terms %v total %d err %v", terms, total, err)
 	}
 	for _, term := range terms {

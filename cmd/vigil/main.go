@@ -23,6 +23,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil/engine"
 	"github.com/vigil-dev/vigil/event"
 	"github.com/vigil-dev/vigil/store"
 )
@@ -167,9 +168,6 @@ func (a *app) resolveDataDir(fallback string) (string, error) {
 	return defaultDataDir(fallback)
 }
 
-// storeDir is where the store lives inside a data directory.
-func storeDir(dataDir string) string { return filepath.Join(dataDir, "store") }
-
 // openStore opens the store of the data directory.
 func (a *app) openStore(dataDir string) (*store.Store, error) {
 	key, err := readKeyFile(a.keyFile)
@@ -179,7 +177,7 @@ func (a *app) openStore(dataDir string) (*store.Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	return store.Open(storeDir(dataDir), store.Options{EncryptionKey: key, Logger: a.log})
+	return store.Open(engine.StoreDir(dataDir), store.Options{EncryptionKey: key, Logger: a.log})
 }
 
 // readKeyFile reads a 32-byte key written raw, as 64 hex digits or as

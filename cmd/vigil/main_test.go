@@ -292,9 +292,15 @@ func TestDemoFillsOnceAndVerifies(t *testing.T) {
 	if r := run(t, data, nil, "verify"); r.code != 0 {
 		t.Fatalf("verify: %s", r.stdout)
 	}
+	// Deterministic: the same seed and end give the same events (the CSV
+	// export has no received time in it).
+	before := run(t, data, nil, "query", "*", "--format", "csv").stdout
 	r = run(t, data, nil, "demo", "--reset", "--events", "3000", "--end", "2025-02-01T00:00:00Z")
 	if r.code != 0 || statusJSON(t, data)["events"].(float64) != 3000 {
 		t.Fatalf("reset: %d %s", r.code, r.stderr)
+	}
+	if after := run(t, data, nil, "query", "*", "--format", "csv").stdout; after != before || strings.Count(after, "\n") < 3001 {
+		t.Fatalf("the regenerated demo differs: %d bytes before, %d after", len(before), len(after))
 	}
 	// --reset refuses a directory vigil demo did not make.
 	other := t.TempDir()
@@ -333,5 +339,29 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	r := run(t, t.TempDir(), nil, "completion", "bash")
 	if r.code != 0 || !strings.Contains(r.stdout, "bash completion") {
 		t.Errorf("completion bash: %d", r.code)
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	now := time.Date(2025, 2, 1, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"2025-01-15":           time.Date(2025, 1, 15, 0, 0, 0, 0, time.UTC),
+		"2025-01-15T10:21:00Z": time.Date(2025, 1, 15, 10, 21, 0, 0, time.UTC),
+		"24h":                  now.Add(-24 * time.Hour),
+		"7d":                   now.Add(-7 * 24 * time.Hour),
+		"2w":                   now.Add(-14 * 24 * time.Hour),
+		"90m":                  now.Add(-90 * time.Minute),
+		"now-1h":               now.Add(-time.Hour),
+		"yesterday":            time.Date(2025, 1, 31, 0, 0, 0, 0, time.UTC),
+	} {
+		got, err := parseSince(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseSince(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "soon", "7 days", "-3d"} {
+		if _, err := parseSince(bad, now); err == nil {
+			t.Errorf("parseSince(%q) accepted", bad)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil/query"
 	"github.com/vigil-dev/vigil/store"
 )
 
@@ -38,7 +39,7 @@ could not run.`,
 			if since != "" {
 				t, err := parseSince(since, time.Now())
 				if err != nil {
-					return err
+					return fmt.Errorf("--since: %w", err)
 				}
 				opts.Since = t
 			}
@@ -108,27 +109,17 @@ func (a *app) verify(ctx context.Context, opts store.VerifyOptions, asJSON bool)
 	return nil
 }
 
-// parseSince reads a time given as RFC 3339, a date (that day's start,
-// UTC), or a duration back from now (90m, 24h, 7d, 2w).
+// parseSince reads a time as the query language writes one (RFC 3339, a
+// date for its start, now, now-7d, today, yesterday), or a bare duration
+// back from now (90m, 24h, 7d, 2w) as a shorthand for now-DURATION.
 func parseSince(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
+	v, err := query.ParseTimeValue(s)
+	if err != nil && s != "" && s[0] >= '0' && s[0] <= '9' {
+		v, err = query.ParseTimeValue("now-" + s)
 	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q: want RFC 3339, a date (2006-01-02), now-7d, today, or a duration like 90m, 24h, 7d", s)
 	}
-	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
-		var k int
-		if _, err := fmt.Sscanf(s[:n-1], "%d", &k); err == nil && k >= 0 {
-			day := 24 * time.Hour
-			if s[n-1] == 'w' {
-				day *= 7
-			}
-			return now.Add(-time.Duration(k) * day), nil
-		}
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want RFC 3339, a date (2006-01-02) or a duration like 90m, 24h, 7d", s)
+	start, _ := v.Span(now)
+	return start, nil
 }
