@@ -38,6 +38,7 @@ type Engine struct {
 	now func() time.Time
 	log *slog.Logger
 	cat *event.Catalogue
+	bus *bus
 }
 
 // StoreDir and IndexDir are where the store and the index live in a data
@@ -76,11 +77,13 @@ func Open(dataDir string, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{dir: dataDir, st: st, ix: ix, now: opts.Now, log: opts.Logger, cat: cat}
+	e.startBus()
 	return e, nil
 }
 
 // Close closes the index and the store.
 func (e *Engine) Close() error {
+	e.stopBus()
 	ierr := e.ix.Close()
 	serr := e.st.Close()
 	if ierr != nil {

@@ -383,7 +383,11 @@ func (w *chainWriter) confirmed(err error) error {
 		w.tip = w.s.Head()
 	} else {
 		w.s.mu.Lock()
-		w.s.head = u.head
+		if u.head.Seq != w.s.head.Seq {
+			w.s.head = u.head
+			close(w.s.advanced)
+			w.s.advanced = make(chan struct{})
+		}
 		w.s.mu.Unlock()
 	}
 	w.answer(u, err)

@@ -65,9 +65,11 @@ type Store struct {
 
 	encrypted bool
 
-	mu    sync.RWMutex // guards head, first
+	mu    sync.RWMutex // guards head, first, advanced
 	head  Head
 	first uint64
+	// advanced is closed, and replaced, each time the head moves on.
+	advanced chan struct{}
 }
 
 // Head is the newest record of the chain.
@@ -167,6 +169,7 @@ func open(dir string, opts Options, lock *dirLock) (*Store, error) {
 		reqs:      make(chan *appendReq, 64),
 		done:      make(chan struct{}),
 		first:     1,
+		advanced:  make(chan struct{}),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -262,6 +265,15 @@ func (s *Store) Head() Head {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.head
+}
+
+// Watch returns the head and a channel that is closed once the head moves
+// past it: a reader that has taken everything up to the head waits on the
+// channel for more, without polling.
+func (s *Store) Watch() (Head, <-chan struct{}) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.head, s.advanced
 }
 
 // Count is the number of events stored.
