@@ -29,6 +29,7 @@ type ingestOptions struct {
 	maxSize     int
 	format      string
 	k8sStage    string
+	follow      followOptions
 }
 
 // formats lists the input formats vigil ingest offers besides the native
@@ -77,20 +78,40 @@ An event whose event_id is already stored is counted as a duplicate.
 
 Exit status: 0 when every event was stored (or was a duplicate), 2 when some
 were rejected, 1 on failure, 130 when interrupted (what was reported stored
-is stored; run the same command again to go on: duplicates are skipped).`,
+is stored; run the same command again to go on: duplicates are skipped).
+
+With --follow, ingest follows the files as they grow, like tail -F: it
+survives rotation (rename and create, copytruncate), truncation and the
+removal and re-creation of a file, and runs until interrupted (Ctrl-C,
+SIGTERM). How far each file was read is kept in DATA/follow/state.json once
+its events are stored, so the same command after a stop or a crash goes on
+where it stopped, without losing or repeating events; a file rotated
+meanwhile is read to its end first when it is found beside the path (FILE.1,
+FILE-DATE). Files are JSON Lines (in any of the JSON formats) or auditd
+logs; Kubernetes audit logs keep every stage (--k8s-stage all), since the
+stages of a request are written apart. Exit status: 0 (2 when some lines were
+rejected) once stopped by a signal, 1 on failure.`,
 		Example: `  vigil ingest events.jsonl
   vigil ingest audit-2025-01.json.gz more.jsonl
   tail -n 1000 app.log | vigil ingest -
   vigil ingest 123456789012_CloudTrail_us-east-1_*.json.gz
   vigil ingest --format auditd /var/log/audit/audit.log
-  vigil ingest --format k8s --k8s-stage all kube-apiserver-audit.log`,
+  vigil ingest --format k8s --k8s-stage all kube-apiserver-audit.log
+  vigil ingest --follow /var/log/app/audit.jsonl /var/log/audit/audit.log`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.follow.on {
+				return a.ingestFollow(cmd.Context(), args, o, cmd.Flags().Changed("k8s-stage"))
+			}
+			if err := o.follow.check(cmd); err != nil {
+				return err
+			}
 			if len(args) == 0 {
 				args = []string{"-"}
 			}
 			return a.ingest(cmd.Context(), args, o)
 		},
 	}
+	o.follow.flags(cmd)
 	cmd.Flags().StringVar(&o.rejectsPath, "rejects", "", "file for rejected lines (default DATA/rejects/ingest-TIME.jsonl)")
 	cmd.Flags().IntVar(&o.maxSize, "max-event-size", ingest.DefaultMaxEventSize, "largest event accepted, in bytes")
 	cmd.Flags().StringVar(&o.format, "format", ingest.Auto, "input format: "+strings.Join(ingest.Names(o.formats()), ", "))
@@ -332,6 +353,20 @@ func (r *rejectsFile) write(rej ingest.Reject) {
 	r.w.Write(rej.Raw)
 	r.w.WriteByte('\n')
 	_, r.err = fmt.Fprintln(r.reasons, rej.String())
+}
+
+// sync makes the rejects written so far durable.
+func (r *rejectsFile) sync() error {
+	if r.err != nil || r.f == nil {
+		return r.err
+	}
+	if err := r.w.Flush(); err != nil {
+		return err
+	}
+	if err := r.f.Sync(); err != nil {
+		return err
+	}
+	return r.reasons.Sync()
 }
 
 func (r *rejectsFile) close() {

@@ -114,9 +114,8 @@ func (a *app) root() *cobra.Command {
 		Long: `vigil keeps audit events in a tamper-evident store (every event is
 hash-chained to the one before it) and lets you ingest, verify and explore them.
 
-Without a command it opens the explorer when standard input and output are
-a terminal (vigil tui), and otherwise shows the store's status and how to
-fill it.`,
+Without a command it shows the store's status and how to fill it; the
+interactive explorer opens here once it ships.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -124,9 +123,6 @@ fill it.`,
 			return a.setup(cmd)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if a.interactive() {
-				return a.explore(cmd.Context(), false)
-			}
 			return a.status(cmd.Context(), false, true)
 		},
 	}
@@ -136,7 +132,7 @@ fill it.`,
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for developers)")
 	_ = pf.MarkHidden("cpuprofile")
-	root.AddCommand(a.ingestCmd(), a.verifyCmd(), a.demoCmd(), a.statusCmd(), a.queryCmd(), a.reindexCmd(), a.benchCmd(), a.tuiCmd())
+	root.AddCommand(a.ingestCmd(), a.verifyCmd(), a.demoCmd(), a.statusCmd(), a.queryCmd(), a.reindexCmd(), a.benchCmd(), a.alertsCmd())
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	return root
