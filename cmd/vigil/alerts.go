@@ -34,10 +34,11 @@ stored history and show what fired.`,
 	return cmd
 }
 
-// loadRules reads a rules file, or the built-in rules for "".
-func loadRules(path string) (*alerts.RuleSet, error) {
+// loadRules reads a rules file; for "" the data directory's rules file
+// (DATA/rules.yaml), else the built-in rules.
+func loadRules(path, dataDir string) (*alerts.RuleSet, error) {
 	if path == "" {
-		return alerts.Builtin(), nil
+		return alerts.LoadRules(dataDir)
 	}
 	return alerts.LoadFile(path)
 }
@@ -47,7 +48,7 @@ func (a *app) alertsTestCmd() *cobra.Command {
 	var all, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "test [RULES]",
-		Short: "Backtest a rules file (the built-in rules without one) over stored events",
+		Short: "Backtest a rules file (the data directory's, else the built-in rules) over stored events",
 		Long: `Test evaluates a rules file over the stored events, oldest first, exactly
 as vigil serve would have evaluated them live, and prints every alert that
 would have fired. Nothing is stored and no action is sent.
@@ -56,7 +57,7 @@ would have fired. Nothing is stored and no action is sent.
 history before it are read too, so that windows start full); --all goes
 over everything. With --json each alert is one JSON object a line, with at
 least rule, severity, group, count and seqs.`,
-		Example: `  vigil alerts test                         # the built-in rules, last 30 days
+		Example: `  vigil alerts test                         # DATA/rules.yaml, else the built-in rules; last 30 days
   vigil alerts test rules.yaml --all
   vigil alerts test --since 7d --json | jq -c '{rule, group, count}'`,
 		Args: cobra.MaximumNArgs(1),
@@ -78,7 +79,11 @@ least rule, severity, group, count and seqs.`,
 }
 
 func (a *app) alertsTest(ctx context.Context, path, since string, all, asJSON bool) error {
-	rs, err := loadRules(path)
+	dataDir, err := a.resolveDataDir("vigil")
+	if err != nil {
+		return err
+	}
+	rs, err := loadRules(path, dataDir)
 	if err != nil {
 		return err
 	}
@@ -87,10 +92,6 @@ func (a *app) alertsTest(ctx context.Context, path, since string, all, asJSON bo
 		if opts.Since, err = parseSince(since, time.Now()); err != nil {
 			return fmt.Errorf("--since: %w", err)
 		}
-	}
-	dataDir, err := a.resolveDataDir("vigil")
-	if err != nil {
-		return err
 	}
 	st, err := a.openStore(dataDir)
 	if err != nil {
@@ -122,7 +123,7 @@ func (a *app) alertsTest(ctx context.Context, path, since string, all, asJSON bo
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	scope := "every stored event"
+	scope := "stored events (all)"
 	if !all {
 		scope = fmt.Sprintf("events since %s", opts.Since.UTC().Format(time.RFC3339))
 		if res.Warmup > 0 {

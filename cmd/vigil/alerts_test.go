@@ -58,7 +58,7 @@ func TestAlertsTestBacktestsTheBuiltinRules(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("alerts\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
-	if !strings.Contains(r.stderr, "3 alerts from 7 rules of builtin.yaml over 6 every stored event") {
+	if !strings.Contains(r.stderr, "3 alerts from 7 rules of builtin.yaml over 6 stored events (all)") {
 		t.Errorf("stderr %q", r.stderr)
 	}
 
@@ -141,5 +141,44 @@ rules:
 	}
 	if _, err := os.Stat(filepath.Join(data, "alerts", "alerts.jsonl")); err != nil {
 		t.Error(err)
+	}
+}
+
+// The demo writes its own rules (each person's home zone), and a backtest
+// of them over the demo store finds every planted incident.
+func TestDemoRulesFindThePlantedIncidents(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "d")
+	r := run(t, data, nil, "demo", "--events", "50000", "--end", "2025-02-01T00:00:00Z")
+	if r.code != 0 {
+		t.Fatalf("demo: %s %s", r.stdout, r.stderr)
+	}
+	r = run(t, data, nil, "alerts", "test", "--all", "--json")
+	if r.code != 0 {
+		t.Fatalf("alerts test: %s %s", r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "rules.yaml") {
+		t.Errorf("the backtest did not use the demo's rules: %s", r.stderr)
+	}
+	fired := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var a struct{ Rule string }
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		fired[a.Rule]++
+	}
+	// 50,000 events plant one incident of each kind; brute force fires
+	// both its per-user and its per-IP rule. Ordinary traffic holds a few
+	// admin assignments (escalations too), and nothing else.
+	for _, rule := range []string{"brute-force-user", "brute-force-ip", "mass-export-large", "off-hours-login", "new-location"} {
+		if fired[rule] != 1 {
+			t.Errorf("%s fired %d times, want once: %v", rule, fired[rule], fired)
+		}
+	}
+	if fired["privilege-escalation"] == 0 {
+		t.Errorf("no privilege escalation: %v", fired)
+	}
+	if n := len(fired); n != 6 {
+		t.Errorf("rules fired: %v", fired)
 	}
 }

@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil/alerts"
 	"github.com/vigil-dev/vigil/ingest"
 	"github.com/vigil-dev/vigil/testdata/demo"
 )
@@ -149,6 +153,9 @@ func (a *app) demo(ctx context.Context, cfg demo.Config, reset bool) error {
 	if closeErr != nil {
 		return closeErr
 	}
+	if err := writeDemoRules(dataDir, gen.HomeZones()); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout, "demo store %s: generated %d events (%d incidents planted) in %s\n\n",
 		dataDir, stats.Stored.Load(), len(gen.Incidents()), time.Since(start).Round(time.Millisecond))
 	if err := a.status(ctx, false, false); err != nil {
@@ -168,6 +175,27 @@ func resetDemo(dataDir string) error {
 	}
 	if err := os.RemoveAll(dataDir); err != nil {
 		return fmt.Errorf("--reset: %w", err)
+	}
+	return nil
+}
+
+// writeDemoRules writes the data directory's alert rules: the built-in
+// rules, with business hours read in each demo person's home zone (the
+// demo's people work in fifteen zones, so one office zone would see their
+// ordinary evenings as off-hours).
+func writeDemoRules(dataDir string, zones map[string]string) error {
+	var b strings.Builder
+	b.Write(alerts.BuiltinYAML)
+	b.WriteString("\n# Written by vigil demo: each demo person's home zone.\nzone_by:\n  field: user\n  zones:\n")
+	for _, u := range slices.Sorted(maps.Keys(zones)) {
+		fmt.Fprintf(&b, "    %q: %s\n", u, zones[u])
+	}
+	path := alerts.RulesPath(dataDir)
+	if _, err := alerts.Parse([]byte(b.String()), path); err != nil {
+		return fmt.Errorf("demo rules: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("demo rules: %w", err)
 	}
 	return nil
 }

@@ -858,3 +858,21 @@ func BenchmarkGenerate(b *testing.B) {
 		b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "events/s")
 	})
 }
+
+func TestHomeZonesKeepEachCitysOffset(t *testing.T) {
+	g := New(Config{Events: 2000, Days: 3, Seed: 3, End: testEnd})
+	zones := g.HomeZones()
+	if len(zones) != len(g.users) {
+		t.Fatalf("%d zones for %d people", len(zones), len(g.users))
+	}
+	at := time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC) // summer: no DST may move them
+	for _, u := range g.users {
+		loc, err := time.LoadLocation(zones[u.email])
+		if err != nil {
+			t.Fatalf("%s: %v", u.email, err)
+		}
+		if _, off := at.In(loc).Zone(); off != u.city.off*60 {
+			t.Errorf("%s lives in %s (UTC%+d min) but got zone %s (%+d s)", u.email, u.city.name, u.city.off, zones[u.email], off)
+		}
+	}
+}

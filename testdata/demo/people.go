@@ -442,3 +442,31 @@ func keeperUID(r *rng) string {
 	}
 	return string(b[:])
 }
+
+// HomeZones maps each person's email to the time zone of their home city,
+// as an IANA name. The demo's cities keep one offset all year, so the
+// zones are fixed offsets ("Etc/GMT+8" is UTC−8; India's +5:30 is
+// Asia/Kolkata, which has no daylight saving time either). Alert rules read
+// business hours in them (zone_by).
+func (g *Generator) HomeZones() map[string]string {
+	out := make(map[string]string, len(g.users))
+	for _, u := range g.users {
+		out[u.email] = zoneName(u.city.off)
+	}
+	return out
+}
+
+// zoneName is the IANA name of a fixed offset of the home cities.
+func zoneName(off int) string {
+	switch {
+	case off == 0:
+		return "Etc/UTC"
+	case off == 5*60+30:
+		return "Asia/Kolkata"
+	case off%60 != 0:
+		panic("demo: no zone name for offset " + strconv.Itoa(off))
+	case off > 0:
+		return "Etc/GMT-" + strconv.Itoa(off/60) // POSIX signs: east is minus
+	}
+	return "Etc/GMT+" + strconv.Itoa(-off/60)
+}
