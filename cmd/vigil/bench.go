@@ -13,7 +13,8 @@ import (
 
 func (a *app) benchCmd() *cobra.Command {
 	var cfg bench.Config
-	var search bool
+	var search, serve bool
+	var load bench.ServeConfig
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure ingest, append and verify on generated events, against baselines",
@@ -30,10 +31,21 @@ is the figure to compare between runs.`,
 			if search {
 				return a.benchSearch(cmd.Context(), cfg)
 			}
+			if serve {
+				load.Seed, load.Dir = cfg.Seed, cfg.Dir
+				if cmd.Flags().Changed("events") {
+					load.Events = cfg.Events
+				}
+				return a.benchServe(cmd.Context(), load)
+			}
 			return a.bench(cmd.Context(), cfg)
 		},
 	}
 	cmd.Flags().BoolVar(&search, "search", false, "measure indexed ingest and searches (first pages, counts, top 10) against a linear scan of the JSON instead")
+	cmd.Flags().BoolVar(&serve, "serve", false, "measure vigil serve: HTTP ingest on loopback (accepted events/s, p99 acknowledgement, index lag) against appending directly")
+	cmd.Flags().IntVar(&load.Clients, "clients", 8, "--serve: clients posting at once")
+	cmd.Flags().IntVar(&load.Batch, "batch", 500, "--serve: events a request")
+	cmd.Flags().IntVar(&load.Rate, "rate", 0, "--serve: pace the live phase at this many events/s (0: flat out)")
 	cmd.Flags().IntVar(&cfg.Events, "events", 200_000, "number of generated events")
 	cmd.Flags().Int64Var(&cfg.Seed, "seed", 1, "random seed of the generator")
 	cmd.Flags().StringVar(&cfg.Dir, "dir", "", "directory for the stores (default a temporary one, removed after)")
@@ -91,5 +103,36 @@ func (a *app) benchSearch(ctx context.Context, cfg bench.Config) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "(%d events; vigil's figure is the median of 7 runs; the scan is run once, in this run)\n", cfg.Events)
+	return nil
+}
+
+func (a *app) benchServe(ctx context.Context, cfg bench.ServeConfig) error {
+	if isTerminal(a.stderr) {
+		cfg.Progress = func(name string) { fmt.Fprintf(a.stderr, "measuring: %s\n", name) }
+	}
+	r, err := bench.RunServe(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ms := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "phase\taccepted events/s\tp50\tp99\tmax\n")
+	live := "vigil serve, index following"
+	if cfg.Rate > 0 {
+		live += fmt.Sprintf(" (paced at %d/s)", cfg.Rate)
+	}
+	for _, p := range []struct {
+		name string
+		ph   bench.Phase
+	}{{"[1] engine.Append directly, no index", r.Direct}, {"HTTP POST /v1/events, no index", r.HTTP}, {live, r.Live}} {
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\n", p.name, p.ph.Rate(), ms(p.ph.P50), ms(p.ph.P99), ms(p.ph.Max))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "HTTP against [1]: %.2f×\n", r.HTTP.Rate()/r.Direct.Rate())
+	fmt.Fprintf(a.stdout, "index while serving: at most %d events (%s) behind the store; everything searchable %s after the last answer; %.0f events/s indexed\n",
+		r.MaxIndexLag, r.IndexDelay.Round(10*time.Millisecond), r.CatchUp.Round(10*time.Millisecond), r.IndexRate())
+	fmt.Fprintf(a.stdout, "(%d events, %d clients, %d events a request, loopback; each answer waits for the batch to be durable)\n", r.Events, r.Clients, r.Batch)
 	return nil
 }

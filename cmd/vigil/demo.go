@@ -89,6 +89,9 @@ func (a *app) demo(ctx context.Context, cfg demo.Config, reset bool) error {
 		if err != nil {
 			return err
 		}
+		if a.interactive() {
+			return a.explore(ctx, false)
+		}
 		return a.status(ctx, false, false)
 	}
 	if err := os.WriteFile(filepath.Join(dataDir, demoMarker), []byte("made by vigil demo; vigil demo --reset may remove this directory\n"), 0o600); err != nil {
@@ -158,6 +161,9 @@ func (a *app) demo(ctx context.Context, cfg demo.Config, reset bool) error {
 	}
 	fmt.Fprintf(a.stdout, "demo store %s: generated %d events (%d incidents planted) in %s\n\n",
 		dataDir, stats.Stored.Load(), len(gen.Incidents()), time.Since(start).Round(time.Millisecond))
+	if a.interactive() {
+		return a.explore(ctx, false)
+	}
 	if err := a.status(ctx, false, false); err != nil {
 		return err
 	}

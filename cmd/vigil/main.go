@@ -101,6 +101,13 @@ func main() {
 	if errors.Is(err, context.Canceled) {
 		code = exitSignal
 	}
+	if le := (*store.LockedError)(nil); errors.As(err, &le) && le.Holder.Reach != "" {
+		// vigil serve holds the data directory: say how to reach it.
+		for _, l := range servedMessage(le) {
+			fmt.Fprintln(os.Stderr, "vigil: "+event.Safe(l))
+		}
+		os.Exit(code)
+	}
 	if ee == nil || ee.err != nil && ee.err.Error() != "" {
 		fmt.Fprintln(os.Stderr, "vigil: "+event.Safe(err.Error()))
 	}
@@ -114,8 +121,9 @@ func (a *app) root() *cobra.Command {
 		Long: `vigil keeps audit events in a tamper-evident store (every event is
 hash-chained to the one before it) and lets you ingest, verify and explore them.
 
-Without a command it shows the store's status and how to fill it; the
-interactive explorer opens here once it ships.`,
+Without a command it opens the explorer when standard input and output are
+a terminal (vigil tui), and otherwise shows the store's status and how to
+fill it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -123,6 +131,9 @@ interactive explorer opens here once it ships.`,
 			return a.setup(cmd)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.interactive() {
+				return a.explore(cmd.Context(), false)
+			}
 			return a.status(cmd.Context(), false, true)
 		},
 	}
@@ -132,7 +143,7 @@ interactive explorer opens here once it ships.`,
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for developers)")
 	_ = pf.MarkHidden("cpuprofile")
-	root.AddCommand(a.ingestCmd(), a.verifyCmd(), a.demoCmd(), a.statusCmd(), a.queryCmd(), a.reindexCmd(), a.benchCmd(), a.alertsCmd())
+	root.AddCommand(a.ingestCmd(), a.verifyCmd(), a.demoCmd(), a.statusCmd(), a.queryCmd(), a.reindexCmd(), a.benchCmd(), a.tuiCmd(), a.serveCmd(), a.alertsCmd())
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	return root

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-dev/vigil/tui"
+)
+
+func (a *app) tuiCmd() *cobra.Command {
+	var mouse bool
+	cmd := &cobra.Command{
+		Use:   "tui",
+		Short: "Open the explorer: search, read, pivot, export and verify interactively",
+		Long: `The explorer is a keyboard-driven view of the store: categories with counts,
+the results newest first, every field of an event, a timeline of the
+matches, the live tail (f), exports and verification. ? shows every key.
+
+vigil with no command opens it too when its output is a terminal.`,
+		Example: `  vigil tui
+  vigil --data ~/.local/share/vigil-demo tui --mouse`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !a.interactive() {
+				return fmt.Errorf("the explorer needs a terminal (standard input and output); use vigil query or vigil status in scripts")
+			}
+			return a.explore(cmd.Context(), mouse)
+		},
+	}
+	cmd.Flags().BoolVar(&mouse, "mouse", false, "start with the mouse on (wheel scrolls, click selects); m toggles it")
+	return cmd
+}
+
+// interactive reports whether a person is at a terminal: standard input
+// and output both.
+func (a *app) interactive() bool {
+	f, ok := a.stdin.(*os.File)
+	return ok && isTerminal(f) && isTerminal(a.stdout)
+}
+
+// explore opens the engine (catching the index up) and runs the explorer
+// on the terminal until it quits.
+func (a *app) explore(ctx context.Context, mouse bool) error {
+	dataDir, err := a.resolveDataDir("vigil")
+	if err != nil {
+		return err
+	}
+	a.dataDir = dataDir
+	eng, err := a.openEngine(ctx)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	out := a.stdout.(*os.File)
+	// The profile (NO_COLOR too) and the background are read before the
+	// program takes the terminal: asking for the background later would
+	// race with its input.
+	r := lipgloss.NewRenderer(out)
+	r.ColorProfile()
+	r.HasDarkBackground()
+	m := tui.New(eng, tui.Options{DataDir: dataDir, Renderer: r, Mouse: mouse})
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen(),
+		tea.WithInput(a.stdin), tea.WithOutput(out))
+	_, err = p.Run()
+	// Commands may still be reading when the program ends: wait for them
+	// before the engine closes under them.
+	if c, ok := m.(interface{ Close() }); ok {
+		c.Close()
+	}
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("explorer: %w", err)
+	}
+	return nil
+}
