@@ -145,9 +145,10 @@ func (a *aggView) View() string {
 	if countW < 6 {
 		countW = 6
 	}
-	barW := a.width - gutterWidth - labelW - countW - 10
+	const markW = 2 // "▶ "
+	barW := a.width - markW - labelW - countW - 10
 	var out []string
-	head := fmt.Sprintf("%s%s %*s  %s", strings.Repeat(" ", gutterWidth), fit(label, labelW), countW, "COUNT", "SHARE")
+	head := fmt.Sprintf("%s%s %*s  %s", strings.Repeat(" ", markW), fit(label, labelW), countW, "COUNT", "SHARE")
 	out = append(out, st.ColumnHeader.Render(fit(head, a.width)))
 	page := a.height - 1
 	for i := a.top; i < len(a.agg.Buckets) && i < a.top+page; i++ {

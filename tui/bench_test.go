@@ -13,6 +13,7 @@ import (
 	btable "github.com/charmbracelet/bubbles/table"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/vigil-dev/vigil/alerts"
 	"github.com/vigil-dev/vigil/engine"
 	"github.com/vigil-dev/vigil/event"
 	"github.com/vigil-dev/vigil/store"
@@ -264,3 +265,45 @@ func BenchmarkScrollMemory(b *testing.B) {
 }
 
 var errStop = errors.New("stop")
+
+// BenchmarkKeypressWithAlerts is BenchmarkKeypress's j/k at 200×50 with a
+// real alert store in which every other row on screen is in an alert (the
+// rows tinted, the store asked on every frame), beside the same model
+// without an alert store (the baseline), measured in the same run.
+func BenchmarkKeypressWithAlerts(b *testing.B) {
+	eng := benchEngine(b)
+	plain := newDriver(b, eng, 200, 50, testOpts{})
+	page := plain.m.table.pageRows()
+	var marked []alerts.Alert
+	for i := 0; i < page; i += 2 {
+		r := plain.m.table.res.Row(i)
+		sev := event.Severities[(i/2)%len(event.Severities)]
+		marked = append(marked, alerts.Alert{ID: "alt_" + strconv.Itoa(i), Rule: "bench", Severity: sev, Count: 1,
+			TriggerSeq: r.seq, Seqs: []uint64{r.seq}, Time: r.time, First: r.time, Last: r.time})
+	}
+	st := alertStore(b, marked...)
+	withAlerts := newDriver(b, eng, 200, 50, testOpts{alerts: st})
+	keys := make([]tea.KeyMsg, 0, 2*page)
+	for i := 0; i < page-1; i++ {
+		keys = append(keys, keyMsg("j"))
+	}
+	for i := 0; i < page-1; i++ {
+		keys = append(keys, keyMsg("k"))
+	}
+	press := func(m *Model, n int) time.Duration {
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			m.Update(keys[i%len(keys)])
+			_ = m.View()
+		}
+		return time.Since(start) / time.Duration(n)
+	}
+	const baseN = 2000
+	base := press(plain.m, baseN)
+	b.ResetTimer()
+	per := press(withAlerts.m, b.N)
+	b.StopTimer()
+	b.ReportMetric(float64(per.Nanoseconds())/1e6, "ms/key")
+	b.ReportMetric(float64(base.Nanoseconds())/1e6, "baseline-no-alerts-ms/key")
+	b.ReportMetric(float64(per)/float64(base), "x-baseline")
+}

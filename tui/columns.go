@@ -62,8 +62,8 @@ var growth = []struct {
 	{colIP, 16}, {colLocation, 16}, {colAction, 28}, {colActor, 32}, {colIP, 24}, {colLocation, 24},
 }
 
-// gutterWidth is the selection marker and the alert/live marker.
-const gutterWidth = 2
+// gutterWidth is the selection marker, the alert/live marker and a space.
+const gutterWidth = 3
 
 // column is a column laid out: its spec and width.
 type column struct {

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -25,6 +26,9 @@ type common struct {
 	now      func() time.Time
 	// calls are the engine calls in flight.
 	calls *calls
+	// alertWaits counts the commands waiting for the alert store to change
+	// (so that a test can tell them from work in progress).
+	alertWaits atomic.Int32
 	// tuning of the lazy table, the live tail and the ticks; tests shrink
 	// them to reach the interesting paths on small stores.
 	tune tuning
@@ -49,6 +53,11 @@ type tuning struct {
 	statsEvery time.Duration
 	// flashFor is how long a status message stays.
 	flashFor time.Duration
+	// alertsRefresh is how often the alert store is asked to read what
+	// another process added; alertsSettle how long the alerts are left to
+	// settle after a change before they are read again (a burst is read
+	// once). Zero: never, not at all.
+	alertsRefresh, alertsSettle time.Duration
 	// ticks turns off every timer (tests drive the model by hand).
 	noTicks bool
 }
@@ -63,6 +72,9 @@ func defaultTuning() tuning {
 		frame:      time.Second / 60,
 		statsEvery: 2 * time.Second,
 		flashFor:   4 * time.Second,
+
+		alertsRefresh: 2 * time.Second,
+		alertsSettle:  200 * time.Millisecond,
 	}
 }
 

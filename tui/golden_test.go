@@ -98,37 +98,3 @@ func firstLineWith(s, sub string) string {
 	}
 	return ""
 }
-
-// alertMap marks seqs as alerted, as the alerts package will.
-type alertMap map[uint64]string
-
-func (a alertMap) AlertSeverity(seq uint64) (string, bool) {
-	s, ok := a[seq]
-	return s, ok
-}
-
-// TestAlertMarkers: rows whose event raised an alert carry a "!" in the
-// gutter, in the alert's severity colour; others do not.
-func TestAlertMarkers(t *testing.T) {
-	eng := demoEngine(t)
-	want := oracle(t, eng, "*")
-	alerts := alertMap{want[1]: "critical", want[3]: "low"}
-	d := newDriver(t, eng, 120, 40, testOpts{alerts: alerts})
-	lines := strings.Split(d.view(), "\n")
-	// Rows start on the fourth line; the gutter is after the sidebar.
-	sep := strings.Index(lines[3], "│") + len("│")
-	for i := 0; i < 5; i++ {
-		gutter := []rune(lines[3+i][sep:])[:2]
-		_, alerted := alerts[want[i]]
-		if (gutter[1] == '!') != alerted {
-			t.Errorf("row %d (seq %d): gutter %q, alerted %v", i, want[i], string(gutter), alerted)
-		}
-	}
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.TrueColor)
-	r.SetHasDarkBackground(true)
-	d = newDriver(t, eng, 120, 40, testOpts{alerts: alerts, renderer: r})
-	if !strings.Contains(d.view(), "\x1b[38;2;255;95;135;1m!") && !strings.Contains(d.view(), "\x1b[1;38;2;255;95;135m!") {
-		t.Errorf("the critical alert's marker is not in the critical colour:\n%q", firstLineWith(d.view(), "!"))
-	}
-}

@@ -152,6 +152,7 @@ type testOpts struct {
 	readOnly bool
 	renderer *lipgloss.Renderer
 	alerts   AlertLookup
+	alertErr error
 	tune     func(*tuning)
 }
 
@@ -162,9 +163,10 @@ func newDriver(t testing.TB, eng *engine.Engine, w, h int, o testOpts) *driver {
 	if r == nil {
 		r = plainRenderer()
 	}
-	m := newModel(eng, Options{DataDir: o.dataDir, Renderer: r, Now: func() time.Time { return testNow }, ReadOnly: o.readOnly, Alerts: o.alerts})
+	m := newModel(eng, Options{DataDir: o.dataDir, Renderer: r, Now: func() time.Time { return testNow }, ReadOnly: o.readOnly, Alerts: o.alerts, AlertsError: o.alertErr})
 	m.c.tune.noTicks = true
 	m.c.tune.frame = 0
+	m.c.tune.alertsRefresh, m.c.tune.alertsSettle = 0, 0
 	if o.tune != nil {
 		o.tune(&m.c.tune)
 		m.table.res = newResults(m.c.tune.pageSize, m.c.tune.maxBlocks, m.c.tune.maxAnchors)
@@ -199,12 +201,15 @@ func (d *driver) handle(msg tea.Msg) {
 	}
 }
 
-// blocking is the number of commands that wait for the live tail.
+// blocking is the number of commands that wait for the live tail or for
+// the alert store to change.
 func (d *driver) blocking() int {
+	n := 0
 	if d.m.live.feed != nil {
-		return 1
+		n++
 	}
-	return 0
+	n += int(d.m.c.alertWaits.Load())
+	return n
 }
 
 // settle runs messages until only blocking commands are left.

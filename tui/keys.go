@@ -11,6 +11,9 @@ type globalKeys struct {
 	Save, Saved                             key.Binding
 	Follow, Pause                           key.Binding
 	Mouse                                   key.Binding
+	// Alerts opens (and closes) the alerts pane; BackToAlerts, on while
+	// the results are an alert's events, goes back to it.
+	Alerts, BackToAlerts key.Binding
 }
 
 func newGlobalKeys() globalKeys {
@@ -32,6 +35,9 @@ func newGlobalKeys() globalKeys {
 		Follow:    key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow live")),
 		Pause:     key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause/resume live")),
 		Mouse:     key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mouse on/off")),
+		Alerts:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "alerts")),
+		// Off until an alert is opened.
+		BackToAlerts: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to the alerts"), key.WithDisabled()),
 	}
 }
 
@@ -42,7 +48,7 @@ func (k globalKeys) ShortHelp() []key.Binding { return []key.Binding{k.Query, k.
 func (k globalKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Query, k.TimeRange, k.Refresh, k.PivotIn, k.PivotOut, k.Save, k.Saved},
-		{k.Export, k.Verify, k.Copy, k.Follow, k.Pause},
+		{k.Alerts, k.BackToAlerts, k.Export, k.Verify, k.Copy, k.Follow, k.Pause},
 		{k.FocusNext, k.FocusPrev, k.Mouse, k.Help, k.Quit},
 	}
 }

@@ -35,6 +35,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 		case queryRun:
 			text := m.query.Value()
 			m.setFocus(m.backFocus())
+			m.closeAlerts() // to show what the query finds
 			run := m.runQuery(text, "", nil)
 			m.typedGen = m.gen
 			return tea.Batch(cmd, run)
@@ -54,6 +55,14 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return cmd
 	}
 	switch m.focus {
+	case focusAlerts:
+		switch m.alerts.Update(msg) {
+		case alertsOpen:
+			return m.openAlert(m.alerts.selected())
+		case alertsBack:
+			m.closeAlerts()
+		}
+		return nil
 	case focusSidebar:
 		in, ok := m.sidebar.Update(msg)
 		if !ok {
@@ -84,6 +93,9 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 		if key.Matches(msg, m.table.keys.Open) {
 			return m.openDetail()
 		}
+		if key.Matches(msg, m.keys.BackToAlerts) {
+			return m.openAlerts()
+		}
 		if m.table.Update(msg) {
 			return m.fetchRows()
 		}
@@ -97,6 +109,9 @@ func (m *Model) backFocus() focus {
 		return focusTable
 	}
 	if m.prevFocus == focusDetail && !m.showDetail {
+		return focusTable
+	}
+	if m.prevFocus == focusAlerts && !m.showAlerts {
 		return focusTable
 	}
 	return m.prevFocus
@@ -155,6 +170,12 @@ func (m *Model) globalKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 		return m.toggleFollow(), true
 	case key.Matches(msg, k.Pause):
 		return m.togglePause(), true
+	case key.Matches(msg, k.Alerts):
+		if m.showAlerts {
+			m.closeAlerts()
+			return nil, true
+		}
+		return m.openAlerts(), true
 	case key.Matches(msg, k.Mouse):
 		m.mouse = !m.mouse
 		if m.mouse {
@@ -169,7 +190,7 @@ func (m *Model) globalKey(msg tea.KeyMsg) (tea.Cmd, bool) {
 
 // selectedRow is the event the pivot, copy and detail act on.
 func (m *Model) selectedRow() *row {
-	if m.aggMode {
+	if m.aggMode || m.showAlerts {
 		return nil
 	}
 	return m.table.Selected()
@@ -177,6 +198,9 @@ func (m *Model) selectedRow() *row {
 
 // cycleFocus moves between the sidebar and the list (or the detail).
 func (m *Model) cycleFocus() {
+	if m.showAlerts {
+		return // the pane has the whole width
+	}
 	main := focusTable
 	if m.showDetail {
 		main = focusDetail
@@ -238,6 +262,7 @@ func (m *Model) sidebarIntent(in sidebarIntent) tea.Cmd {
 
 // runRequest runs what a dialog or a drill-down asked.
 func (m *Model) runRequest(rr *runRequest) tea.Cmd {
+	m.closeAlerts() // to show what the query finds
 	clause := ""
 	if rr.keepClause {
 		clause = m.sidebar.active
@@ -327,6 +352,8 @@ func (m *Model) updateMouse(msg tea.MouseMsg) tea.Cmd {
 			n = -3
 		}
 		switch {
+		case m.showAlerts:
+			m.alerts.scroll(n)
 		case inSidebar:
 			m.sidebar.cursor += n
 			m.sidebar.clamp()
@@ -345,6 +372,12 @@ func (m *Model) updateMouse(msg tea.MouseMsg) tea.Cmd {
 		}
 	case msg.Button == tea.MouseButtonLeft && msg.Action == tea.MouseActionPress:
 		if y < 0 || y >= m.table.height {
+			return nil
+		}
+		if m.showAlerts {
+			if m.alerts.click(y) {
+				return m.openAlert(m.alerts.selected()) // a second click opens
+			}
 			return nil
 		}
 		if inSidebar {
@@ -381,6 +414,7 @@ func (m *Model) helpGroups() []helpGroup {
 		{"Query", append(m.query.keys.FullHelp()[0], g[0]...)},
 		{"Actions", g[1]},
 		{"Event detail", m.detail.keys.FullHelp()[0]},
+		{"Alerts", m.alerts.keys.FullHelp()[0]},
 		{"Sidebar", m.sidebar.keys.FullHelp()[0]},
 		{"General", g[2]},
 	}

@@ -19,6 +19,7 @@ const (
 	focusSidebar
 	focusDetail
 	focusQuery
+	focusAlerts
 )
 
 // The least terminal the explorer draws in.
@@ -44,6 +45,7 @@ type Model struct {
 	agg      *aggView
 	help     *helpOverlay
 	dialog   dialog
+	alerts   *alertsPane
 
 	focus      focus
 	prevFocus  focus
@@ -52,6 +54,7 @@ type Model struct {
 	detailWaits bool
 	showHelp    bool
 	aggMode     bool
+	showAlerts  bool
 
 	// The query: what runs is base AND the sidebar's clause, in rng.
 	base    string
@@ -68,6 +71,16 @@ type Model struct {
 	allActions []string
 
 	live liveState
+
+	// alertsStored is the number of stored alerts, for the header.
+	alertsStored int
+	// alertsCtx ends the watch of the alert store; alertsStop at quit.
+	alertsCtx  context.Context
+	alertsStop context.CancelFunc
+	// alertOpened is the alert whose events were last opened, and
+	// alertQuery its query: while the results are its events, esc goes
+	// back to the alerts pane.
+	alertOpened, alertQuery string
 
 	stats    statsMsg
 	hasStats bool
@@ -105,18 +118,23 @@ func newModel(eng *engine.Engine, opts Options) *Model {
 		timeline: newTimeline(c),
 		agg:      newAggView(c),
 		help:     newHelpOverlay(c),
+		alerts:   newAlertsPane(c),
 		base:     "*",
 		rng:      timeRange{preset: "all"},
 		mouse:    opts.Mouse,
 	}
 	m.query.values = m.completionValues
 	m.table.focused = true
+	m.alertsCtx, m.alertsStop = context.WithCancel(ctx)
 	return m
 }
 
 // Init runs the first query and loads the history.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.runQuery(m.base, "", nil), loadPrefs(m.c.opts.DataDir), m.statsCmd()}
+	if m.c.opts.Alerts != nil {
+		cmds = append(cmds, m.watchAlerts(), m.c.loadAlerts(false))
+	}
 	if m.mouse {
 		cmds = append(cmds, tea.EnableMouseCellMotion)
 	}
@@ -206,6 +224,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
 	// Keys that make no sense now are off (and out of the help).
 	m.keys.Pause.SetEnabled(m.live.on)
+	m.keys.BackToAlerts.SetEnabled(m.backToAlerts())
 	m.relayout()
 	return m, cmd
 }
@@ -350,6 +369,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return m.setFlash("live tail stopped: "+msg.err.Error(), true)
 		}
 		return nil
+	case alertsListMsg:
+		m.alertsStored = msg.total
+		if msg.listed {
+			m.alerts.set(msg)
+		}
+		return nil
+	case alertsWatchMsg:
+		return m.alertsChanged(msg)
 	case jobTickMsg, jobDoneMsg:
 		if m.dialog != nil {
 			_, cmd := m.dialog.Update(msg)
@@ -511,6 +538,7 @@ func (m *Model) setFocus(f focus) tea.Cmd {
 	m.table.focused = f == focusTable
 	m.sidebar.focused = f == focusSidebar
 	m.detail.focused = f == focusDetail
+	m.alerts.focused = f == focusAlerts
 	m.agg.focused = f == focusTable
 	if f == focusQuery {
 		m.query.Focus()
@@ -556,6 +584,7 @@ func (m *Model) relayout() {
 	m.table.SetSize(rest, mainH)
 	m.detail.SetSize(rest, mainH)
 	m.agg.SetSize(rest, mainH)
+	m.alerts.SetSize(m.width, mainH)
 	m.timeline.SetSize(m.width)
 	m.help.SetSize(m.width, m.height)
 	if r := m.table.Selected(); r != nil && !m.aggMode {
@@ -580,6 +609,7 @@ func (m *Model) quit() tea.Cmd {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	m.alertsStop()
 	m.stopLive()
 	if s, ok := m.dialog.(interface{ stop() }); ok {
 		s.stop()

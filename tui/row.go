@@ -27,9 +27,11 @@ type row struct {
 	live bool // arrived by the live tail
 
 	// line is the row rendered for the layout numbered lineKey (not
-	// selected); redrawn only when the layout changes.
-	line    string
-	lineKey int
+	// selected) and the severity of its alert, lineAlert ("" for none);
+	// redrawn only when either changes.
+	line      string
+	lineKey   int
+	lineAlert string
 }
 
 // newRow prepares an event for the table.

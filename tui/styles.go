@@ -34,6 +34,16 @@ var (
 	colLow      = palette{col("#5FD7FF", "81", "6"), col("#005F87", "24", "6")}
 	colInfo     = palette{col("#A8A8A8", "248", "7"), col("#585858", "240", "8")}
 	colChip     = palette{col("#5FAFAF", "73", "6"), col("#005F5F", "23", "6")}
+
+	// The tints of rows whose event an alert fired on, by the alert's
+	// severity. 16-colour terminals get none (their backgrounds are too
+	// loud to read text on): the gutter's letter carries the severity.
+	colAlertCritical = palette{col("#4B1020", "52", ""), col("#FFD6DE", "224", "")}
+	colAlertHigh     = palette{col("#4A2600", "94", ""), col("#FFE2C2", "223", "")}
+	colAlertMedium   = palette{col("#3D3500", "58", ""), col("#FFF3C2", "230", "")}
+	colAlertLow      = palette{col("#0E2A3F", "17", ""), col("#D6EEFF", "195", "")}
+	colAlertInfo     = palette{col("#2A2A2A", "236", ""), col("#ECECEC", "255", "")}
+	colBadgeText     = palette{col("#000000", "16", "0"), col("#FFFFFF", "231", "15")}
 )
 
 // theme is every style the explorer draws with, built once from the
@@ -54,6 +64,13 @@ type theme struct {
 	ColumnHeader lipgloss.Style
 	Selected     lipgloss.Style
 	Severity     map[string]lipgloss.Style
+	// AlertRow tints the row of an event an alert fired on, by the
+	// alert's severity; AlertSign draws its letter in the gutter, as a
+	// badge of the severity's colour.
+	AlertRow, AlertSign map[string]lipgloss.Style
+	// alertGutter is the gutter of an alerted row, drawn once: the tinted
+	// space where the selection marker goes, and the letter's badge.
+	alertGutter map[string][2]string
 
 	SidebarCount lipgloss.Style
 
@@ -98,6 +115,18 @@ func newStyles(r *lipgloss.Renderer) *theme {
 		"low":      st().Foreground(c(colLow)),
 		"info":     st().Foreground(c(colInfo)),
 	}
+	// The letter is a badge: dark on the severity's colour (light on a
+	// light background, where the severity colours are dark).
+	sevCols := map[string]palette{"critical": colCritical, "high": colHigh, "medium": colMedium, "low": colLow, "info": colInfo}
+	tints := map[string]palette{"critical": colAlertCritical, "high": colAlertHigh, "medium": colAlertMedium, "low": colAlertLow, "info": colAlertInfo}
+	s.AlertRow = map[string]lipgloss.Style{}
+	s.AlertSign = map[string]lipgloss.Style{}
+	s.alertGutter = map[string][2]string{}
+	for sev, tint := range tints {
+		s.AlertRow[sev] = st().Background(c(tint))
+		s.AlertSign[sev] = st().Bold(true).Foreground(c(colBadgeText)).Background(c(sevCols[sev]))
+		s.alertGutter[sev] = [2]string{s.AlertRow[sev].Render(" "), s.AlertSign[sev].Render(alertLetter(sev))}
+	}
 	s.SidebarCount = st().Foreground(c(colMuted))
 	s.Prompt = st().Foreground(c(colAccent)).Bold(true)
 	s.QueryText = st()
@@ -130,4 +159,34 @@ func (s *theme) severity(sev string) lipgloss.Style {
 		return st
 	}
 	return s.Muted
+}
+
+// alertLetters are the gutter's marks of an alerted event, by the alert's
+// severity: readable without colour (NO_COLOR), where the tint is not.
+var alertLetters = map[string]string{"critical": "C", "high": "H", "medium": "M", "low": "L", "info": "I"}
+
+// alertLetter is the gutter's mark of an alert's severity.
+func alertLetter(sev string) string {
+	if l, ok := alertLetters[sev]; ok {
+		return l
+	}
+	return "!"
+}
+
+// alertRow returns the tint of rows whose alert has that severity.
+func (s *theme) alertRow(sev string) lipgloss.Style {
+	if st, ok := s.AlertRow[sev]; ok {
+		return st
+	}
+	return s.AlertRow["info"]
+}
+
+// alertGutterOf returns the gutter of a row in an alert of that severity
+// (not selected): the tinted space before the letter, and the letter.
+func (s *theme) alertGutterOf(sev string) (space, letter string) {
+	g, ok := s.alertGutter[sev]
+	if !ok {
+		g = s.alertGutter["info"]
+	}
+	return g[0], g[1]
 }

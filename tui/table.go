@@ -224,36 +224,46 @@ func (t *table) headerLine() string {
 }
 
 // renderRow draws one row: the gutter (selection, then an alert or live
-// marker), then the cells, the severity in its colour.
+// marker), then the cells, the severity in its colour. The row of an
+// event an alert fired on (in the results and in the live tail alike)
+// carries the alert's severity: its letter in the gutter (C, H, M, L, I,
+// which reads without colour) and a tint of that severity on the row.
 func (t *table) renderRow(r *row, selected bool) string {
 	st := t.c.styles
 	mark := " "
 	if selected {
 		mark = "▶"
 	}
-	var sign string
-	switch {
-	case t.c.opts.Alerts != nil:
-		if sev, ok := t.c.opts.Alerts.AlertSeverity(r.seq); ok {
-			sign = st.severity(sev).Render("!")
-		}
+	alertSev, alerted := "", false
+	if t.c.opts.Alerts != nil {
+		alertSev, alerted = t.c.opts.Alerts.AlertSeverity(r.seq)
 	}
-	if sign == "" {
-		if r.live {
-			sign = st.Accent.Render("+")
-		} else {
-			sign = " "
-		}
+	var space, sign string
+	switch {
+	case alerted:
+		space, sign = st.alertGutterOf(alertSev)
+	case r.live:
+		sign = st.Accent.Render("+")
+	default:
+		sign = " "
 	}
 	if selected {
 		pre, sev, post := t.cells(r)
-		return st.Selected.Render(mark) + sign + st.Selected.Render(pre) +
+		return st.Selected.Render(mark) + sign + st.Selected.Render(" "+pre) +
 			st.severity(r.severity).Inherit(st.Selected).Render(sev) + st.Selected.Render(post)
 	}
-	if r.lineKey != t.layoutKey || r.line == "" {
+	if r.lineKey != t.layoutKey || r.line == "" || r.lineAlert != alertSev {
 		pre, sev, post := t.cells(r)
-		r.line = pre + st.severity(r.severity).Render(sev) + post
-		r.lineKey = t.layoutKey
+		if alerted {
+			tint := st.alertRow(alertSev)
+			r.line = tint.Render(" "+pre) + st.severity(r.severity).Inherit(tint).Render(sev) + tint.Render(post)
+		} else {
+			r.line = " " + pre + st.severity(r.severity).Render(sev) + post
+		}
+		r.lineKey, r.lineAlert = t.layoutKey, alertSev
+	}
+	if alerted {
+		return space + sign + r.line
 	}
 	return mark + sign + r.line
 }

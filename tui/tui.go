@@ -1,7 +1,8 @@
 // Package tui is vigil's explorer: a keyboard-driven Bubble Tea program over
 // the engine. It owns the layout, focus, key maps, styles and components
 // (header, sidebar of categories, results table, detail pane, query bar,
-// timeline, status line, help overlay and dialogs) and the live tail.
+// timeline, status line, help overlay and dialogs), the live tail, and the
+// alerts pane with the highlight of the events alerts fired on.
 //
 // It does no I/O inside Update: every engine call, file read and write runs
 // in a tea.Cmd that returns a typed message, and a new query cancels the one
@@ -33,6 +34,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/vigil-dev/vigil/alerts"
 	"github.com/vigil-dev/vigil/engine"
 )
 
@@ -52,8 +54,13 @@ type Options struct {
 	// (SSH): only the history and saved searches are written; export to a
 	// file is disabled.
 	ReadOnly bool
-	// Alerts, when set, marks rows whose event raised an alert.
+	// Alerts, when set, is the alert store: rows whose event an alert
+	// fired on are highlighted by the alert's severity, and the alerts
+	// pane (a) lists the recent alerts and opens their events.
 	Alerts AlertLookup
+	// AlertsError, when Alerts is nil, says why (the alert store could not
+	// be read); the alerts pane shows it.
+	AlertsError error
 	// Mouse starts with mouse support (wheel, click) on; m toggles it.
 	// Off by default so that the terminal's own text selection works.
 	Mouse bool
@@ -64,12 +71,22 @@ type Options struct {
 	Context context.Context
 }
 
-// AlertLookup tells whether a stored event raised an alert, and of which
-// severity (info, low, medium, high, critical). The explorer calls it for
-// the rows on screen only, on every frame, so it must be cheap and safe for
-// concurrent use.
+// AlertLookup is the alert store as the explorer reads it (an
+// *alerts.Store is one). It must be safe for concurrent use.
+//
+// AlertSeverity says whether a stored event took part in an alert, and
+// the highest severity of its alerts (info, low, medium, high,
+// critical); it is called for the rows on screen only, on every frame, so
+// it must be cheap. Recent returns the newest n alerts, newest first, and
+// Len how many are stored. Changed returns a channel closed at the next
+// change. Refresh reads what another process added since; the explorer
+// calls it every few seconds, in the background.
 type AlertLookup interface {
 	AlertSeverity(seq uint64) (severity string, ok bool)
+	Recent(n int) []alerts.Alert
+	Len() int
+	Changed() <-chan struct{}
+	Refresh() error
 }
 
 // New returns the explorer over an open engine. The engine stays the

@@ -70,6 +70,9 @@ func (m *Model) tooSmallView() string {
 // mainView is the sidebar beside the results, the aggregation or the
 // detail.
 func (m *Model) mainView() string {
+	if m.showAlerts {
+		return m.alerts.View()
+	}
 	var right string
 	switch {
 	case m.showDetail:
@@ -118,6 +121,9 @@ func (m *Model) headerView() string {
 			parts = append(parts, "indexing: "+formatCount(int(m.stats.head-m.stats.indexed))+" behind")
 		}
 	}
+	if m.alertsStored > 0 {
+		parts = append(parts, plural(m.alertsStored, "alert", "alerts"))
+	}
 	parts = append(parts, m.rng.String())
 	if m.c.opts.ReadOnly {
 		parts = append(parts, "read-only")
@@ -154,6 +160,10 @@ func (m *Model) statusView() string {
 	var parts []string
 	res := m.table.res
 	switch {
+	case m.showAlerts:
+		if n := len(m.alerts.items); n > 0 {
+			parts = append(parts, "alert "+formatCount(m.alerts.sel+1)+"/"+formatCount(n))
+		}
 	case m.snap == nil && m.running:
 		parts = append(parts, "searching…")
 	case m.aggMode && m.agg.agg != nil:
@@ -173,7 +183,7 @@ func (m *Model) statusView() string {
 			parts = append(parts, "row "+formatCount(m.table.sel+1)+"/"+formatCount(res.Len()))
 		}
 	}
-	if m.snap != nil && !m.running {
+	if m.snap != nil && !m.running && !m.showAlerts {
 		parts = append(parts, formatDuration(m.took))
 	}
 	if m.running && m.snap != nil {
@@ -227,8 +237,13 @@ func (m *Model) shortHelp(width int) string {
 		b = m.sidebar.keys.ShortHelp()
 	case m.focus == focusDetail:
 		b = m.detail.keys.ShortHelp()
+	case m.focus == focusAlerts:
+		b = m.alerts.keys.ShortHelp()
 	default:
-		b = m.table.keys.ShortHelp()
+		b = append(m.table.keys.ShortHelp(), m.keys.BackToAlerts)
+		if m.alertsStored > 0 && !m.keys.BackToAlerts.Enabled() {
+			b = append(b, m.keys.Alerts)
+		}
 	}
 	if m.focus != focusQuery {
 		b = append(b, m.keys.ShortHelp()...)

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil/alerts"
 	"github.com/vigil-dev/vigil/tui"
 )
 
@@ -20,7 +21,8 @@ func (a *app) tuiCmd() *cobra.Command {
 		Short: "Open the explorer: search, read, pivot, export and verify interactively",
 		Long: `The explorer is a keyboard-driven view of the store: categories with counts,
 the results newest first, every field of an event, a timeline of the
-matches, the live tail (f), exports and verification. ? shows every key.
+matches, the live tail (f), exports and verification, and the alerts vigil
+serve stored (a), their events highlighted. ? shows every key.
 
 vigil with no command opens it too when its output is a terminal.`,
 		Example: `  vigil tui
@@ -64,7 +66,17 @@ func (a *app) explore(ctx context.Context, mouse bool) error {
 	r := lipgloss.NewRenderer(out)
 	r.ColorProfile()
 	r.HasDarkBackground()
-	m := tui.New(eng, tui.Options{DataDir: dataDir, Renderer: r, Mouse: mouse})
+	opts := tui.Options{DataDir: dataDir, Renderer: r, Mouse: mouse}
+	// The alerts vigil serve stored, read-only: the explorer lists them
+	// and highlights their events. One that cannot be read leaves the
+	// explorer working; its alerts pane says why.
+	if st, err := alerts.OpenStore(dataDir, alerts.StoreOptions{ReadOnly: true, Logger: a.log}); err != nil {
+		opts.AlertsError = err
+	} else {
+		defer st.Close()
+		opts.Alerts = st
+	}
+	m := tui.New(eng, opts)
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen(),
 		tea.WithInput(a.stdin), tea.WithOutput(out))
 	_, err = p.Run()

@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -145,7 +149,7 @@ func TestExplorerEndToEnd(t *testing.T) {
 	tm.keys("C-u")
 	tm.text("details.hostile:true")
 	tm.keys("Enter")
-	s = tm.waitFor("the hostile events", 10*time.Second, func(s string) bool {
+	tm.waitFor("the hostile events", 10*time.Second, func(s string) bool {
 		n, ok := statusMatches(s)
 		return ok && n == wantHostile
 	})
@@ -171,6 +175,135 @@ func TestExplorerEndToEnd(t *testing.T) {
 		t.Errorf("the hostile events show no ␛ placeholder:\n%s", s)
 	}
 
+	tm.keys("q")
+	tm.waitText("vigil-exited-0", 10*time.Second)
+}
+
+// TestExplorerAlertsEndToEnd: vigil serve evaluates the demo's rules
+// (DATA/rules.yaml, which vigil demo writes) on failed logins posted to
+// it, for a user whose name carries escapes, and stores the alerts. After
+// it stops, the explorer counts them in its header, lists them (a) with
+// the escapes as placeholders, and enter on the brute force shows exactly
+// the events vigil alerts list --json names, each marked H (high); esc
+// goes back to the list.
+func TestExplorerAlertsEndToEnd(t *testing.T) {
+	needTmux(t)
+	data := demoData(t)
+	s := startServe(t, data, []string{"VIGIL_TOKEN=t"}, "--http", "127.0.0.1:0")
+	var b strings.Builder
+	for i := range 6 {
+		fmt.Fprintf(&b, `{"event_id":"bf%d","timestamp":"2025-02-01T03:0%d:00Z","event_type":"login.failed","actor":{"email":"mallory\u001b]0;pwned\u0007@example.com"},"context":{"ip":"203.0.113.66"}}`+"\n", i, i)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.http+"/v1/events", strings.NewReader(b.String()))
+	req.Header.Set("Authorization", "Bearer t")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("post: %s", resp.Status)
+	}
+	fired := regexp.MustCompile(`(?m)^vigil_alerts_fired_total (\d+)$`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(s.http + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if m := fired.FindStringSubmatch(string(body)); m != nil && m[1] == "2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the brute-force alerts did not fire:\n%s\n%s", body, s.errOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("serve exit %d: %s", code, s.errOut.String())
+	}
+
+	// The oracle: what the store holds, newest first as the pane lists it.
+	r := run(t, data, nil, "alerts", "list", "--json")
+	if r.code != 0 {
+		t.Fatalf("alerts list: %s", r.stderr)
+	}
+	type listed struct {
+		Rule     string   `json:"rule"`
+		Severity string   `json:"severity"`
+		Seqs     []uint64 `json:"seqs"`
+		Query    string   `json:"query"`
+	}
+	var stored []listed
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var a listed
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatalf("alerts list --json: %v: %q", err, l)
+		}
+		stored = append(stored, a)
+	}
+	pick := -1
+	for i, a := range stored {
+		if a.Rule == "brute-force-user" {
+			pick = i
+		}
+	}
+	if len(stored) != 2 || pick < 0 || len(stored[pick].Seqs) != 5 || stored[pick].Severity != "high" {
+		t.Fatalf("stored alerts: %+v", stored)
+	}
+	want := stored[pick]
+
+	tm := startTmux(t, 120, 40, []string{"TERM=xterm-256color", "COLORTERM=truecolor"}, "--data", data, "tui")
+	tm.waitText("3,006 matches", 15*time.Second)
+	if screen := tm.waitText("2 alerts", 5*time.Second); !strings.Contains(strings.SplitN(screen, "\n", 2)[0], "2 alerts") {
+		t.Errorf("the header does not count the alerts:\n%s", screen)
+	}
+	title := tm.title()
+	tm.keys("a")
+	screen := tm.waitText("ALERTS", 5*time.Second)
+	for _, w := range []string{"brute-force-user", "brute-force-ip", "user=mallory␛]0;pwned␇@example.com", "ip=203.0.113.66"} {
+		if !strings.Contains(screen, w) {
+			t.Errorf("the alerts pane lacks %q:\n%s", w, screen)
+		}
+	}
+	if hasRawEscape(screen) || tm.title() != title {
+		t.Fatalf("a hostile group value reached the terminal (title %q):\n%q", tm.title(), screen)
+	}
+	for range pick {
+		tm.keys("j")
+	}
+	tm.keys("Enter")
+	screen = tm.waitFor("the alert's events", 10*time.Second, func(s string) bool {
+		n, ok := statusMatches(s)
+		return ok && n == len(want.Seqs)
+	})
+	if !strings.Contains(screen, "/ "+want.Query) {
+		t.Errorf("the query bar does not hold the alert's query %q:\n%s", want.Query, screen)
+	}
+	var rows []string
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, "login.failed") && strings.Contains(l, "02-01 03:0") {
+			rows = append(rows, l)
+		}
+	}
+	if len(rows) != len(want.Seqs) {
+		t.Fatalf("%d rows of the alert's failed logins on screen, want %d:\n%s", len(rows), len(want.Seqs), screen)
+	}
+	for i, l := range rows {
+		// The fifth failure fired: the sixth (03:05) is not the alert's.
+		if !strings.Contains(l, fmt.Sprintf("02-01 03:0%d:00", 4-i)) {
+			t.Errorf("row %d is not the failure at 03:0%d:\n%s", i, 4-i, l)
+		}
+		rest := l[strings.Index(l, "│")+len("│"):]
+		if g := []rune(rest); g[1] != 'H' {
+			t.Errorf("row %d is not marked H (a high alert): %q", i, rest)
+		}
+	}
+	tm.keys("Escape")
+	tm.waitText("ALERTS", 5*time.Second)
 	tm.keys("q")
 	tm.waitText("vigil-exited-0", 10*time.Second)
 }
