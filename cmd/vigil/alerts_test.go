@@ -181,4 +181,19 @@ func TestDemoRulesFindThePlantedIncidents(t *testing.T) {
 	if n := len(fired); n != 6 {
 		t.Errorf("rules fired: %v", fired)
 	}
+	// vigil demo stored exactly what the backtest finds.
+	r = run(t, data, nil, "alerts", "list", "--json")
+	if r.code != 0 {
+		t.Fatalf("alerts list: %s", r.stderr)
+	}
+	if got, want := strings.Count(r.stdout, "\n"), strings.Count(strings.TrimSpace(r.stdout), "\n")+1; got != want || got != total(fired) {
+		t.Errorf("vigil demo stored %d alerts, the backtest fires %d", got, total(fired))
+	}
+}
+
+func total(m map[string]int) (n int) {
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

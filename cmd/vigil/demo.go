@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-dev/vigil/alerts"
 	"github.com/vigil-dev/vigil/ingest"
+	"github.com/vigil-dev/vigil/store"
 	"github.com/vigil-dev/vigil/testdata/demo"
 )
 
@@ -149,6 +150,10 @@ func (a *app) demo(ctx context.Context, cfg demo.Config, reset bool) error {
 	if err == nil {
 		err = a.catchUp(ctx, eng) // searchable before it opens
 	}
+	var fired int
+	if err == nil {
+		fired, err = demoAlerts(ctx, dataDir, st, gen.HomeZones())
+	}
 	closeErr := eng.Close()
 	if err != nil {
 		return err
@@ -156,11 +161,8 @@ func (a *app) demo(ctx context.Context, cfg demo.Config, reset bool) error {
 	if closeErr != nil {
 		return closeErr
 	}
-	if err := writeDemoRules(dataDir, gen.HomeZones()); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "demo store %s: generated %d events (%d incidents planted) in %s\n\n",
-		dataDir, stats.Stored.Load(), len(gen.Incidents()), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(a.stdout, "demo store %s: generated %d events (%d incidents planted) in %s; its alert rules fired %d alerts (vigil alerts list)\n\n",
+		dataDir, stats.Stored.Load(), len(gen.Incidents()), time.Since(start).Round(time.Millisecond), fired)
 	if a.interactive() {
 		return a.explore(ctx, false)
 	}
@@ -185,11 +187,41 @@ func resetDemo(dataDir string) error {
 	return nil
 }
 
+// demoAlerts writes the demo's rules (writeDemoRules), evaluates them over
+// the events just stored, and stores the alerts, as vigil serve would have
+// had it received the events live: the explorer's alerts pane then shows
+// the planted incidents, and a later vigil serve goes on after them.
+func demoAlerts(ctx context.Context, dataDir string, st *store.Store, zones map[string]string) (int, error) {
+	rs, err := writeDemoRules(dataDir, zones)
+	if err != nil {
+		return 0, err
+	}
+	as, err := alerts.OpenStore(dataDir, alerts.StoreOptions{})
+	if err != nil {
+		return 0, err
+	}
+	defer as.Close()
+	var fired []alerts.Alert
+	if _, err := alerts.Backtest(ctx, st, rs, alerts.BacktestOptions{}, func(al alerts.Alert) error {
+		fired = append(fired, al)
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("demo alerts: %w", err)
+	}
+	if _, err := as.Append(fired); err != nil {
+		return 0, err
+	}
+	if err := as.SaveLastSeq(st.Head().Seq); err != nil {
+		return 0, err
+	}
+	return len(fired), nil
+}
+
 // writeDemoRules writes the data directory's alert rules: the built-in
 // rules, with business hours read in each demo person's home zone (the
 // demo's people work in fifteen zones, so one office zone would see their
 // ordinary evenings as off-hours).
-func writeDemoRules(dataDir string, zones map[string]string) error {
+func writeDemoRules(dataDir string, zones map[string]string) (*alerts.RuleSet, error) {
 	var b strings.Builder
 	b.Write(alerts.BuiltinYAML)
 	b.WriteString("\n# Written by vigil demo: each demo person's home zone.\nzone_by:\n  field: user\n  zones:\n")
@@ -197,11 +229,12 @@ func writeDemoRules(dataDir string, zones map[string]string) error {
 		fmt.Fprintf(&b, "    %q: %s\n", u, zones[u])
 	}
 	path := alerts.RulesPath(dataDir)
-	if _, err := alerts.Parse([]byte(b.String()), path); err != nil {
-		return fmt.Errorf("demo rules: %w", err)
+	rs, err := alerts.Parse([]byte(b.String()), path)
+	if err != nil {
+		return nil, fmt.Errorf("demo rules: %w", err)
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		return fmt.Errorf("demo rules: %w", err)
+		return nil, fmt.Errorf("demo rules: %w", err)
 	}
-	return nil
+	return rs, nil
 }
