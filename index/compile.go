@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,7 +46,7 @@ func (c *compiler) expr(x query.Expr) (bquery.Query, error) {
 		if err != nil {
 			return nil, err
 		}
-		return bleve.NewDisjunctionQuery(qs...), nil
+		return anyOf(qs), nil
 	case *query.Not:
 		inner, err := c.expr(x.X)
 		if err != nil {
@@ -65,7 +66,7 @@ func (c *compiler) expr(x query.Expr) (bquery.Query, error) {
 	case *query.Range:
 		return c.rangeQuery(x)
 	case *query.FreeText:
-		return c.words(FieldText, x.Text, x.Wildcard && !x.Phrase)
+		return c.freeText(x)
 	}
 	return nil, fmt.Errorf("compile: unexpected %T", x)
 }
@@ -97,11 +98,11 @@ func wildQ(field, pattern string) bquery.Query {
 // kwTerm and kwWild search a keyword field for a lower-cased value: in the
 // values as received, and in the lower-cased ones that differ.
 func kwTerm(field, lower string) bquery.Query {
-	return bleve.NewDisjunctionQuery(termQ(field, lower), termQ(LowerField(field), lower))
+	return anyOf{termQ(field, lower), termQ(LowerField(field), lower)}
 }
 
 func kwWild(field, lower string) bquery.Query {
-	return bleve.NewDisjunctionQuery(wildQ(field, lower), wildQ(LowerField(field), lower))
+	return anyOf{wildQ(field, lower), wildQ(LowerField(field), lower)}
 }
 
 func none() bquery.Query { return bleve.NewMatchNoneQuery() }
@@ -165,18 +166,32 @@ func (c *compiler) term(t *query.Term) (bquery.Query, error) {
 	case query.KindIP:
 		return c.ip(t, wild, value)
 	case query.KindText:
-		if all {
-			return wildQ(t.Field, "*"), nil
+		canon, _ := query.CanonicalField(t.Field)
+		if slices.Contains(valueFields, canon) {
+			return contextValues("f."+canon, canon, t, c.now)
 		}
-		return c.words(t.Field, t.Value, wild)
+		if all {
+			return wildQ(canon, "*"), nil
+		}
+		return c.words(canon, t.Value, wild)
 	case query.KindDetails:
 		return c.details(t, wild, all)
 	}
-	// Keyword fields.
-	if all || wild {
-		return kwWild(t.Field, value), nil
+	// Keyword fields; user is the actor's email, id and name.
+	canon, _ := query.CanonicalField(t.Field)
+	fields := []string{canon}
+	if canon == "user" {
+		fields = userFields
 	}
-	return kwTerm(t.Field, value), nil
+	qs := make([]bquery.Query, len(fields))
+	for i, f := range fields {
+		if all || wild {
+			qs[i] = kwWild(f, value)
+		} else {
+			qs[i] = kwTerm(f, value)
+		}
+	}
+	return orOf(qs), nil
 }
 
 func orOf(qs []bquery.Query) bquery.Query {
@@ -186,7 +201,7 @@ func orOf(qs []bquery.Query) bquery.Query {
 	case 1:
 		return qs[0]
 	}
-	return bleve.NewDisjunctionQuery(qs...)
+	return anyOf(qs)
 }
 
 func (c *compiler) ip(t *query.Term, wild bool, value string) (bquery.Query, error) {
@@ -197,19 +212,11 @@ func (c *compiler) ip(t *query.Term, wild bool, value string) (bquery.Query, err
 		return kwTerm("ip", value), nil
 	}
 	if strings.Contains(t.Value, "/") {
-		p, err := netip.ParsePrefix(t.Value)
-		if err != nil {
+		if _, err := netip.ParsePrefix(t.Value); err != nil {
 			return nil, fmt.Errorf("bad CIDR block %q", t.Value)
 		}
-		p = p.Masked()
-		if p.Addr().Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-		}
-		// Addresses are stored unmapped (event.NormalizeIP), so an IPv4
-		// block finds IPv4-mapped IPv6 addresses too, as Match does.
-		q := bleve.NewIPRangeQuery(p.String())
-		q.SetField(FieldIP)
-		return q, nil
+		// The addresses as received, each tested by the matcher.
+		return contextValues("ip", "ip", t, c.now)
 	}
 	a, err := netip.ParseAddr(t.Value)
 	if err != nil {
@@ -220,77 +227,97 @@ func (c *compiler) ip(t *query.Term, wild bool, value string) (bquery.Query, err
 
 func (c *compiler) details(t *query.Term, wild, all bool) (bquery.Query, error) {
 	key := strings.ToLower(strings.TrimPrefix(t.Field, query.DetailsPrefix))
-	numField := "details." + key + "#n"
 	if all {
-		return wildQ(FieldDetails, key+"=*"), nil
+		return wildQ(FieldFacetDetails, key+"=*"), nil // it holds every leaf
 	}
 	if t.Op != query.Eq {
-		n, err := strconv.ParseFloat(t.Value, 64)
-		if err != nil {
+		if _, err := strconv.ParseFloat(t.Value, 64); err != nil {
 			return nil, fmt.Errorf("%q is not a number", t.Value)
 		}
-		var lo, hi *float64
-		var loIn, hiIn bool
-		switch t.Op {
-		case query.Gt:
-			lo = &n
-		case query.Ge:
-			lo, loIn = &n, true
-		case query.Lt:
-			hi = &n
-		case query.Le:
-			hi, hiIn = &n, true
-		}
-		q := bleve.NewNumericRangeInclusiveQuery(lo, hi, &loIn, &hiIn)
-		q.SetField(numField)
-		return q, nil
+		return numberValues(key, t, c.now)
 	}
+	// A lower-cased term is in f.details when the value as received is
+	// lower-case already, else in details.
 	if wild {
-		return wildQ(FieldDetails, key+"="+strings.ToLower(t.Value)), nil
+		pattern := key + "=" + strings.ToLower(t.Value)
+		return anyOf{wildQ(FieldFacetDetails, pattern), wildQ(FieldDetails, pattern)}, nil
 	}
-	text := termQ(FieldDetails, DetailTerm(key, t.Value))
-	if n, ok := query.JSONNumber(t.Value); ok {
-		in := true
-		num := bleve.NewNumericRangeInclusiveQuery(&n, &n, &in, &in)
-		num.SetField(numField)
-		return bleve.NewDisjunctionQuery(text, num), nil
+	term := DetailTerm(key, t.Value)
+	text := anyOf{termQ(FieldFacetDetails, term), termQ(FieldDetails, term)}
+	if _, ok := query.JSONNumber(t.Value); ok {
+		// Or a number equal to it, written otherwise (250000.0).
+		num, err := numberValues(key, t, c.now)
+		if err != nil {
+			return nil, err
+		}
+		return anyOf{text, num}, nil
 	}
 	return text, nil
 }
 
-// words searches a text field for the words of a search text as a phrase:
-// one word is a term (or a pattern), several a phrase. A phrase holding
-// word patterns is not something Bleve can search: its words are required
-// one by one and the hits must be checked by the matcher.
+// words searches a field of words for the words of a search text as a
+// phrase: one word is a term (or a pattern), several a phrase. A phrase
+// holding word patterns is not something Bleve can search: its words are
+// required one by one and the hits must be checked by the matcher.
 func (c *compiler) words(field, text string, wild bool) (bquery.Query, error) {
 	words := query.SearchWords(text, wild)
 	if len(words) == 0 {
 		return nil, fmt.Errorf("nothing to search for in %q", text)
 	}
-	hasWild := false
-	for _, w := range words {
-		if wild && strings.ContainsAny(w, "*?") {
-			hasWild = true
+	isWild := func(w string) bool { return wild && strings.ContainsAny(w, "*?") }
+	word := func(w string) bquery.Query {
+		if isWild(w) {
+			return wildQ(field, w)
 		}
+		return termQ(field, w)
 	}
-	switch {
-	case len(words) == 1 && hasWild:
-		return wildQ(field, words[0]), nil
-	case len(words) == 1:
-		return termQ(field, words[0]), nil
-	case !hasWild:
+	if len(words) == 1 {
+		return word(words[0]), nil
+	}
+	if !slices.ContainsFunc(words, isWild) {
 		return bleve.NewPhraseQuery(words, field), nil
 	}
 	c.exact = false
 	qs := make([]bquery.Query, len(words))
 	for i, w := range words {
-		if strings.ContainsAny(w, "*?") {
-			qs[i] = wildQ(field, w)
-		} else {
-			qs[i] = termQ(field, w)
-		}
+		qs[i] = word(w)
 	}
 	return bleve.NewConjunctionQuery(qs...), nil
+}
+
+// freeText searches the values of query.TextValues: the words of _text and
+// of the message, the values of the context's text fields (by the
+// matcher), and, for a single word, the values of tokenFields that are
+// that one word.
+func (c *compiler) freeText(x *query.FreeText) (bquery.Query, error) {
+	wild := x.Wildcard && !x.Phrase
+	words := query.SearchWords(x.Text, wild)
+	var qs []bquery.Query
+	for _, f := range []string{FieldText, "message"} {
+		q, err := c.words(f, x.Text, wild)
+		if err != nil {
+			return nil, err
+		}
+		qs = append(qs, q)
+	}
+	for _, name := range valueFields {
+		q, err := contextValues("f."+name, name, x, c.now)
+		if err != nil {
+			return nil, err
+		}
+		qs = append(qs, q)
+	}
+	if len(words) == 1 {
+		w := words[0]
+		for _, f := range tokenFields {
+			if wild && strings.ContainsAny(w, "*?") {
+				qs = append(qs, oneWordValues(f, w), oneWordValues(LowerField(f), w))
+			} else {
+				qs = append(qs, kwTerm(f, w))
+			}
+		}
+	}
+	return anyOf(qs), nil
 }
 
 func (c *compiler) rangeQuery(r *query.Range) (bquery.Query, error) {
@@ -338,31 +365,12 @@ func (c *compiler) rangeQuery(r *query.Range) (bquery.Query, error) {
 		return orOf(qs), nil
 	case query.KindDetails:
 		key := strings.ToLower(strings.TrimPrefix(r.Field, query.DetailsPrefix))
-		var lo, hi *float64
-		in := true
-		if !loOpen {
-			n, ok := query.JSONNumber(r.Lo)
-			if !ok {
-				return nil, fmt.Errorf("%q is not a number", r.Lo)
+		for _, end := range []string{r.Lo, r.Hi} {
+			if _, ok := query.JSONNumber(end); !ok && end != "*" {
+				return nil, fmt.Errorf("%q is not a number", end)
 			}
-			lo = &n
 		}
-		if !hiOpen {
-			n, ok := query.JSONNumber(r.Hi)
-			if !ok {
-				return nil, fmt.Errorf("%q is not a number", r.Hi)
-			}
-			hi = &n
-		}
-		if lo == nil && hi == nil {
-			// [* TO *]: any number at all.
-			q := bleve.NewNumericRangeInclusiveQuery(nil, nil, &in, &in)
-			q.SetField("details." + key + "#n")
-			return q, nil
-		}
-		q := bleve.NewNumericRangeInclusiveQuery(lo, hi, &in, &in)
-		q.SetField("details." + key + "#n")
-		return q, nil
+		return numberValues(key, r, c.now)
 	}
 	return nil, fmt.Errorf("%s has no order to take a range of", r.Field)
 }

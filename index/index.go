@@ -39,9 +39,10 @@ type Options struct {
 type Index struct {
 	dir     string
 	mapping mapping.IndexMapping
-	build   builder
-	log     *slog.Logger
-	indexed atomic.Uint64
+	// builders make documents, one for each of Add's workers.
+	builders []*builder
+	log      *slog.Logger
+	indexed  atomic.Uint64
 
 	mu     sync.RWMutex
 	shards map[string]bleve.Index // by week key, e.g. "2025-w03"
@@ -64,8 +65,34 @@ type addRecord struct {
 
 const stateName = "state.json"
 
+// Format is the version of the index's layout (the fields of builder and
+// Compile). An index of another version cannot answer queries rightly:
+// Open throws it away, and catch-up builds it again from the store.
+// Version 1, the first, wrote no version into its state.
+const Format = 2
+
 type state struct {
-	Seq uint64 `json:"seq"`
+	Seq    uint64 `json:"seq"`
+	Format int    `json:"format,omitempty"`
+}
+
+// readState reads the state file of the index in dir; ok is false when
+// there is none.
+func readState(dir string) (st state, ok bool, err error) {
+	data, err := os.ReadFile(filepath.Join(dir, stateName))
+	if errors.Is(err, os.ErrNotExist) {
+		return state{}, false, nil
+	}
+	if err != nil {
+		return state{}, false, fmt.Errorf("read index state: %w", err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return state{}, false, fmt.Errorf("read index state: %w", err)
+	}
+	if st.Format == 0 {
+		st.Format = 1
+	}
+	return st, true, nil
 }
 
 // Open opens (or creates) the index in dir.
@@ -76,30 +103,62 @@ func Open(dir string, opts Options) (*Index, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-	x := &Index{dir: dir, mapping: newMapping(), build: builder{}, log: opts.Logger, shards: map[string]bleve.Index{}}
+	x := &Index{dir: dir, mapping: newMapping(), log: opts.Logger, shards: map[string]bleve.Index{}}
+	for range runtime.GOMAXPROCS(0) {
+		x.builders = append(x.builders, newBuilder())
+	}
 	x.drained = sync.NewCond(&x.persistMu)
-	entries, err := os.ReadDir(dir)
+	st, ok, err := readState(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-	for _, e := range entries {
-		if !e.IsDir() || !strings.Contains(e.Name(), "-w") {
-			continue
+	shards, err := shardDirs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	if (ok && st.Format != Format) || (!ok && len(shards) > 0) {
+		// Built by another version (or by the first, before its state was
+		// written): start again; catch-up rebuilds it from the store.
+		x.log.Warn("the search index was built by another version of vigil; it is rebuilt from the store",
+			"dir", dir, "format", st.Format, "want", Format)
+		for _, name := range shards {
+			if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+				return nil, fmt.Errorf("open index %s: remove old shard: %w", dir, err)
+			}
 		}
-		idx, err := bleve.Open(filepath.Join(dir, e.Name()))
+		shards, ok = nil, false
+	}
+	if !ok {
+		if err := x.saveState(0); err != nil {
+			return nil, fmt.Errorf("open index %s: %w", dir, err)
+		}
+		st = state{Format: Format}
+	}
+	for _, name := range shards {
+		idx, err := bleve.Open(filepath.Join(dir, name))
 		if err != nil {
 			x.Close()
-			return nil, fmt.Errorf("open index shard %s: %w", e.Name(), err)
+			return nil, fmt.Errorf("open index shard %s: %w", name, err)
 		}
-		x.shards[e.Name()] = idx
+		x.shards[name] = idx
 	}
-	seq, err := DurableSeq(dir)
-	if err != nil {
-		x.Close()
-		return nil, fmt.Errorf("open index %s: %w", dir, err)
-	}
-	x.indexed.Store(seq)
+	x.indexed.Store(st.Seq)
 	return x, nil
+}
+
+// shardDirs lists the shards' directories in dir.
+func shardDirs(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && strings.Contains(e.Name(), "-w") {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
 }
 
 // newMapping is the mapping Bleve keeps with each shard. Documents are
@@ -117,18 +176,12 @@ func newMapping() mapping.IndexMapping {
 }
 
 // DurableSeq reads, without opening the index in dir, the newest seq it
-// holds on disk (0 when it has none).
+// holds on disk (0 when it has none, or was built by another version:
+// see Format).
 func DurableSeq(dir string) (uint64, error) {
-	data, err := os.ReadFile(filepath.Join(dir, stateName))
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read index state: %w", err)
-	}
-	var st state
-	if err := json.Unmarshal(data, &st); err != nil {
-		return 0, fmt.Errorf("read index state: %w", err)
+	st, ok, err := readState(dir)
+	if err != nil || !ok || st.Format != Format {
+		return 0, err
 	}
 	return st.Seq, nil
 }
@@ -188,61 +241,78 @@ func (x *Index) Add(events []*event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	// Each shard's documents are cut into as many batches as there are
-	// cores: Bleve builds a batch's segment in the caller's goroutine, so
-	// concurrent batches build on every core.
-	parts := runtime.GOMAXPROCS(0)
+	// Each shard's events are cut into as many batches as there are
+	// workers, and each worker builds its batches' documents and then
+	// their segment (Bleve builds it in the caller's goroutine): every
+	// core works the whole time.
+	workers := len(x.builders)
 	type job struct {
 		key string
-		b   *bleve.Batch
+		idx bleve.Index
+		evs []*event.Event
 	}
-	byShard := map[string][]*bleve.Batch{}
+	byShard := map[string][]*event.Event{}
+	var keys []string
 	var newest uint64
-	for i, ev := range events {
+	for _, ev := range events {
 		key := WeekKey(ev.Time)
-		bs, ok := byShard[key]
-		if !ok {
-			idx, err := x.shard(key)
-			if err != nil {
-				return err
-			}
-			for p := 0; p < parts; p++ {
-				bs = append(bs, idx.NewBatch())
-			}
-			byShard[key] = bs
+		if _, ok := byShard[key]; !ok {
+			keys = append(keys, key)
 		}
-		if err := bs[i%parts].IndexAdvanced(x.build.document(ev)); err != nil {
-			return fmt.Errorf("index seq %d: %w", ev.Seq, err)
-		}
+		byShard[key] = append(byShard[key], ev)
 		newest = max(newest, ev.Seq)
 	}
 	var jobs []job
-	for key, bs := range byShard {
-		for _, b := range bs {
-			if b.Size() > 0 {
-				jobs = append(jobs, job{key, b})
-			}
+	for _, key := range keys {
+		idx, err := x.shard(key)
+		if err != nil {
+			return err
+		}
+		evs := byShard[key]
+		n := min(workers, (len(evs)+minBatch-1)/minBatch)
+		for p := range n {
+			jobs = append(jobs, job{key, idx, evs[p*len(evs)/n : (p+1)*len(evs)/n]})
 		}
 	}
 	rec := &addRecord{seq: newest, left: len(jobs)}
 	x.persistMu.Lock()
 	x.pending = append(x.pending, rec)
 	x.persistMu.Unlock()
-	for _, j := range jobs {
-		j.b.SetPersistedCallback(func(err error) { x.persisted(rec, err) })
-	}
-	var wg sync.WaitGroup
+	queue := make(chan job)
 	errs := make(chan error, len(jobs))
-	for _, j := range jobs {
-		idx, _ := x.shard(j.key)
+	var wg sync.WaitGroup
+	for w := range min(workers, len(jobs)) {
+		b := x.builders[w]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := idx.Batch(j.b); err != nil {
-				errs <- fmt.Errorf("index shard %s: %w", j.key, err)
+			for j := range queue {
+				batch := j.idx.NewBatch()
+				var err error
+				for _, ev := range j.evs {
+					if err = batch.IndexAdvanced(b.document(ev)); err != nil {
+						err = fmt.Errorf("index seq %d: %w", ev.Seq, err)
+						break
+					}
+				}
+				if err == nil {
+					batch.SetPersistedCallback(func(err error) { x.persisted(rec, err) })
+					if err = j.idx.Batch(batch); err != nil {
+						err = fmt.Errorf("index shard %s: %w", j.key, err)
+					}
+				}
+				if err != nil {
+					// The batch will never report: count it as failed.
+					x.persisted(rec, err)
+					errs <- err
+				}
 			}
 		}()
 	}
+	for _, j := range jobs {
+		queue <- j
+	}
+	close(queue)
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
@@ -253,6 +323,10 @@ func (x *Index) Add(events []*event.Event) error {
 	}
 	return nil
 }
+
+// minBatch is the fewest events worth a batch of their own: a segment per
+// handful of events would cost more in merging than it saves.
+const minBatch = 512
 
 // persisted counts a batch of rec as on disk, and moves the state file to
 // the newest seq whose batches and all before them are.
@@ -297,7 +371,7 @@ func (x *Index) waitPersisted(timeout time.Duration) {
 }
 
 func (x *Index) saveState(seq uint64) error {
-	data, _ := json.Marshal(state{Seq: seq})
+	data, _ := json.Marshal(state{Seq: seq, Format: Format})
 	tmp := filepath.Join(x.dir, stateName+".tmp")
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return fmt.Errorf("save index state: %w", err)
