@@ -198,7 +198,7 @@ func parseDuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("duration %q has no unit: units are s, m, h, d, w", s)
 		}
 		if s[j] == 'M' {
-			return 0, errors.New("M is not a unit: write m for minutes, 30d for about a month")
+			return 0, errors.New("capital M is not a unit: write m for minutes, 30d for about a month")
 		}
 		unit, ok := durationUnits[lowerASCII(s[j])]
 		if !ok {

@@ -325,7 +325,7 @@ func TestFilesArePrivate(t *testing.T) {
 	s := openTest(t, dir, Options{})
 	appendN(t, s, 10)
 	s.Close()
-	s = openTest(t, dir, Options{})
+	openTest(t, dir, Options{}) // opening mends permissions
 	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -114,14 +114,13 @@ func (s *Scanner) skipSpace() (byte, error) {
 }
 
 func (s *Scanner) nextCounted() (Frame, error) {
-	c, err := s.skipSpace()
-	if err != nil {
+	if _, err := s.skipSpace(); err != nil {
 		return Frame{}, err
 	}
 	n := 0
 	digits := 0
 	for {
-		c, err = s.br.ReadByte()
+		c, err := s.br.ReadByte()
 		if err != nil {
 			if err == io.EOF {
 				return Frame{}, fmt.Errorf("%w: the stream ends inside a MSG-LEN", ErrFraming)
