@@ -1,6 +1,7 @@
 // Command vigil is a terminal audit-log explorer: ingest audit events into a
-// tamper-evident store, verify its hash chain, and (soon) explore, query and
-// export them.
+// tamper-evident store, verify its hash chain, explore, query and export
+// them in a terminal or over SSH, receive them over the network (vigil
+// serve) and alert on them.
 //
 // This file holds the command line: flags, configuration and wiring. The
 // work itself lives in the packages it calls.
