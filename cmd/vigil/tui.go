@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -46,6 +48,9 @@ func (a *app) interactive() bool {
 	return ok && isTerminal(f) && isTerminal(a.stdout)
 }
 
+// explorerLog is the file in the data directory the explorer logs to.
+const explorerLog = "explorer.log"
+
 // explore opens the engine (catching the index up) and runs the explorer
 // on the terminal until it quits.
 func (a *app) explore(ctx context.Context, mouse bool) error {
@@ -54,6 +59,20 @@ func (a *app) explore(ctx context.Context, mouse bool) error {
 		return err
 	}
 	a.dataDir = dataDir
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	// While the explorer holds the terminal, a log line on stderr would
+	// tear its screen: the store's, the index's and the engine's logs go
+	// to a file in the data directory instead.
+	logFile, err := os.OpenFile(filepath.Join(dataDir, explorerLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open the explorer's log: %w", err)
+	}
+	defer logFile.Close()
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(a.logLevel)) // checked by setup
+	a.log = slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: level}))
 	eng, err := a.openEngine(ctx)
 	if err != nil {
 		return err

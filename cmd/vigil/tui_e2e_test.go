@@ -66,7 +66,9 @@ func TestExplorerEndToEnd(t *testing.T) {
 		t.Fatalf("demo store has %d %s and %d hostile events", want, q, wantHostile)
 	}
 
-	tm := startTmux(t, 120, 40, []string{"TERM=xterm-256color", "COLORTERM=truecolor"}, "--data", data, "tui")
+	// Debug logging on: the store's and the index's logs must go to the
+	// explorer's log file, never onto its screen.
+	tm := startTmux(t, 120, 40, []string{"TERM=xterm-256color", "COLORTERM=truecolor"}, "--data", data, "--log-level", "debug", "tui")
 	first := tm.waitText("3,000 matches", 15*time.Second)
 	for _, s := range []string{"CATEGORIES", "authentication", "TIME", "ACTION"} {
 		if !strings.Contains(first, s) {
@@ -176,7 +178,13 @@ func TestExplorerEndToEnd(t *testing.T) {
 	}
 
 	tm.keys("q")
-	tm.waitText("vigil-exited-0", 10*time.Second)
+	if s := tm.waitText("vigil-exited-0", 10*time.Second); strings.Contains(s, "level=") {
+		t.Errorf("a log line reached the terminal:\n%s", s)
+	}
+	logged, err := os.ReadFile(filepath.Join(data, explorerLog))
+	if err != nil || !strings.Contains(string(logged), "level=DEBUG") {
+		t.Errorf("the explorer's log holds no debug lines (%v): %.300q", err, logged)
+	}
 }
 
 // TestExplorerAlertsEndToEnd: vigil serve evaluates the demo's rules
