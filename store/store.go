@@ -519,7 +519,19 @@ func (b badgerLogger) Errorf(f string, a ...any) {
 	b.l.Error("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
 }
 func (b badgerLogger) Warningf(f string, a ...any) {
-	b.l.Warn("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
+	msg := strings.TrimSpace(fmt.Sprintf(f, a...))
+	if isCacheReport(msg) {
+		b.l.Debug("badger: " + msg)
+		return
+	}
+	b.l.Warn("badger: " + msg)
+}
+
+// isCacheReport tells Badger's minutely block cache reports, which it
+// logs as warnings whenever a long sequential read (a verify, an index
+// catch-up) misses its cache: expected, and nothing a user can act on.
+func isCacheReport(msg string) bool {
+	return strings.HasPrefix(msg, "Block cache might be too small") || strings.HasPrefix(msg, "Cache life expectancy")
 }
 func (b badgerLogger) Infof(f string, a ...any) {
 	b.l.Debug("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))

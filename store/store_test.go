@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -398,5 +399,19 @@ func TestLargeBatchSpansTransactions(t *testing.T) {
 	rep, err := s.Verify(ctx, VerifyOptions{})
 	if err != nil || !rep.Intact || rep.Events != 3000 {
 		t.Fatalf("verify %+v %v", rep, err)
+	}
+}
+
+func TestBadgerCacheReportsAreDebugLines(t *testing.T) {
+	var buf strings.Builder
+	l := badgerLogger{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	l.Warningf("Block cache might be too small. Metrics: hit: 1 miss: 9")
+	l.Warningf("Cache life expectancy (in seconds): \n -- Histogram:")
+	if buf.Len() != 0 {
+		t.Errorf("cache reports logged as warnings: %s", buf.String())
+	}
+	l.Warningf("Truncate the value log")
+	if !strings.Contains(buf.String(), "level=WARN") {
+		t.Errorf("other warnings lost: %q", buf.String())
 	}
 }
