@@ -114,12 +114,12 @@ func appendJSONString(b, s []byte) []byte {
 	return append(b, '"')
 }
 
-// appendLineSafeJSON appends src, valid UTF-8 JSON, escaping inside its
-// strings the characters appendJSONString escapes beyond what JSON requires:
+// AppendLineSafeJSON appends src, valid UTF-8 JSON, escaping inside its
+// strings the characters the exports escape beyond what JSON requires:
 // DEL and the characters of lineUnsafe. Outside strings JSON has only
 // ASCII, so every such character found is inside a string, where the escape
 // means the same character.
-func appendLineSafeJSON(b, src []byte) []byte {
+func AppendLineSafeJSON(b, src []byte) []byte {
 	start := 0
 	for i := 0; i < len(src); {
 		c := src[i]

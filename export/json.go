@@ -31,7 +31,7 @@ func (f *jsonFormat) appendLine(b []byte, r store.Record, ev *event.Event) ([]by
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, r.Seq, 10)
 	b = append(b, `,"event":`...)
-	b = appendLineSafeJSON(b, native)
+	b = AppendLineSafeJSON(b, native)
 	b = f.appendRaw(b, ev.Raw)
 	return append(b, '}'), nil
 }
@@ -55,7 +55,7 @@ func (f *jsonFormat) appendRaw(b, raw []byte) []byte {
 	}
 	if json.Compact(&f.scratch, raw) == nil {
 		b = append(b, `,"raw":`...)
-		return appendLineSafeJSON(b, f.scratch.Bytes())
+		return AppendLineSafeJSON(b, f.scratch.Bytes())
 	}
 	b = append(b, `,"raw_text":`...)
 	return appendJSONString(b, raw)

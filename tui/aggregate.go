@@ -49,23 +49,7 @@ func (a *aggView) rows() int {
 }
 
 func (a *aggView) clamp() {
-	n := a.rows()
-	page := a.height - 1
-	if page < 1 {
-		page = 1
-	}
-	if a.sel >= n {
-		a.sel = n - 1
-	}
-	if a.sel < 0 {
-		a.sel = 0
-	}
-	if a.sel < a.top {
-		a.top = a.sel
-	}
-	if a.sel >= a.top+page {
-		a.top = a.sel - page + 1
-	}
+	a.sel, a.top = scrollWindow(a.sel, a.top, a.rows(), a.height-1)
 }
 
 // Update moves the selection; on enter it returns the query of the line.

@@ -199,26 +199,7 @@ func (p *alertsPane) rows() int {
 }
 
 func (p *alertsPane) clamp() {
-	n := len(p.items)
-	if p.sel >= n {
-		p.sel = n - 1
-	}
-	if p.sel < 0 {
-		p.sel = 0
-	}
-	page := p.rows()
-	if p.sel < p.top {
-		p.top = p.sel
-	}
-	if p.sel >= p.top+page {
-		p.top = p.sel - page + 1
-	}
-	if max := n - page; p.top > max {
-		p.top = max
-	}
-	if p.top < 0 {
-		p.top = 0
-	}
+	p.sel, p.top = scrollWindow(p.sel, p.top, len(p.items), p.rows())
 }
 
 // set takes a fresh list, keeping the selection on the same alert (new

@@ -138,3 +138,17 @@ func (c *common) call(cmd tea.Cmd) tea.Cmd {
 		return cmd()
 	}
 }
+
+// scrollWindow keeps a selection sel among n rows and, for a view of page
+// rows starting at top, on screen without blank rows below the last; it
+// returns the new sel and top.
+func scrollWindow(sel, top, n, page int) (int, int) {
+	page = max(page, 1)
+	sel = max(min(sel, n-1), 0)
+	top = min(top, sel)
+	if sel >= top+page {
+		top = sel - page + 1
+	}
+	top = max(min(top, n-page), 0)
+	return sel, top
+}

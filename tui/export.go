@@ -83,23 +83,9 @@ func (d *exportDialog) Help() []key.Binding {
 }
 
 // stop cancels the export, if one runs.
-func (d *exportDialog) stop() {
-	if d.job != nil {
-		d.job.cancel()
-	}
-}
+func (d *exportDialog) stop() { d.job.stop() }
 
-func (d *exportDialog) running() bool {
-	if d.job == nil {
-		return false
-	}
-	select {
-	case <-d.job.end:
-		return false
-	default:
-		return true
-	}
-}
+func (d *exportDialog) running() bool { return d.job.running() }
 
 func (d *exportDialog) Update(msg tea.Msg) (dialogResult, tea.Cmd) {
 	switch msg := msg.(type) {

@@ -53,6 +53,27 @@ func startJob(c *common, id int, fn func(ctx context.Context, j *job) (outcome s
 	return j
 }
 
+// running reports whether the job has started and not ended; false for
+// no job (nil).
+func (j *job) running() bool {
+	if j == nil {
+		return false
+	}
+	select {
+	case <-j.end:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop cancels the job, if there is one.
+func (j *job) stop() {
+	if j != nil {
+		j.cancel()
+	}
+}
+
 // wait returns a command that reports the job's end.
 func (j *job) wait() tea.Cmd {
 	return func() tea.Msg {

@@ -145,25 +145,7 @@ func (s *sidebar) rebuild() {
 }
 
 func (s *sidebar) clamp() {
-	if s.cursor >= len(s.items) {
-		s.cursor = len(s.items) - 1
-	}
-	if s.cursor < 0 {
-		s.cursor = 0
-	}
-	rows := s.height - 1
-	if rows < 1 {
-		rows = 1
-	}
-	if s.cursor < s.top {
-		s.top = s.cursor
-	}
-	if s.cursor >= s.top+rows {
-		s.top = s.cursor - rows + 1
-	}
-	if s.top < 0 {
-		s.top = 0
-	}
+	s.cursor, s.top = scrollWindow(s.cursor, s.top, len(s.items), s.height-1)
 }
 
 // Update handles the sidebar's keys.

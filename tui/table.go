@@ -78,26 +78,7 @@ func (t *table) pageRows() int {
 
 // clamp keeps the selection among the rows and on screen.
 func (t *table) clamp() {
-	n := t.res.Len()
-	if t.sel >= n {
-		t.sel = n - 1
-	}
-	if t.sel < 0 {
-		t.sel = 0
-	}
-	page := t.pageRows()
-	if t.sel < t.top {
-		t.top = t.sel
-	}
-	if t.sel >= t.top+page {
-		t.top = t.sel - page + 1
-	}
-	if max := n - page; t.top > max {
-		t.top = max
-	}
-	if t.top < 0 {
-		t.top = 0
-	}
+	t.sel, t.top = scrollWindow(t.sel, t.top, t.res.Len(), t.pageRows())
 }
 
 // Selected returns the selected row, nil when none is loaded there.

@@ -55,23 +55,9 @@ func (d *verifyDialog) Help() []key.Binding {
 }
 
 // stop cancels the verification, if one runs.
-func (d *verifyDialog) stop() {
-	if d.job != nil {
-		d.job.cancel()
-	}
-}
+func (d *verifyDialog) stop() { d.job.stop() }
 
-func (d *verifyDialog) running() bool {
-	if d.job == nil {
-		return false
-	}
-	select {
-	case <-d.job.end:
-		return false
-	default:
-		return true
-	}
-}
+func (d *verifyDialog) running() bool { return d.job.running() }
 
 func (d *verifyDialog) Update(msg tea.Msg) (dialogResult, tea.Cmd) {
 	switch msg := msg.(type) {

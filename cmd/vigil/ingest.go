@@ -270,8 +270,8 @@ func (a *app) ingest(ctx context.Context, names []string, o ingestOptions) error
 		runErr = err
 		fmt.Fprintf(a.stdout, "searchable up to seq %d after %s\n", eng.IndexedSeq(), time.Since(start).Round(time.Millisecond))
 	}
-	if rej.err != nil {
-		return fmt.Errorf("write rejects: %w", rej.err)
+	if err := rej.error(); err != nil {
+		return fmt.Errorf("write rejects: %w", err)
 	}
 	if rej.path != "" && rejected > 0 {
 		fmt.Fprintf(a.stdout, "rejected lines kept verbatim in %s (reasons in %s)\n", rej.file(), rej.reasonsFile())
@@ -318,10 +318,21 @@ func formatLines(read []sourceFormat) []string {
 }
 
 // rejectsFile writes rejected units verbatim, one a line, and their reasons
-// beside them. Files are created on the first reject only.
+// (through the safe renderer) beside them. Files are created on the first
+// reject only. It is safe for concurrent use (vigil serve's handlers).
 type rejectsFile struct {
-	path    string // chosen by the user, or "" for one under dir
-	dir     string
+	path string // chosen by the user, or "" for one under dir
+	dir  string
+	// prefix names a file made under dir: PREFIX-TIME.jsonl; "ingest"
+	// when empty.
+	prefix string
+	// flushEach writes every reject through at once, for a process that
+	// runs for days (vigil serve); otherwise they are buffered until
+	// sync or close.
+	flushEach bool
+
+	mu      sync.Mutex
+	opened  bool
 	f       *os.File
 	w       *bufio.Writer
 	reasons *os.File
@@ -331,7 +342,26 @@ type rejectsFile struct {
 func (r *rejectsFile) file() string        { return r.path }
 func (r *rejectsFile) reasonsFile() string { return r.path + ".reasons" }
 
+// written is the rejects file once a reject was written to it, else "".
+func (r *rejectsFile) written() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.opened {
+		return ""
+	}
+	return r.path
+}
+
+// error is the first error writing rejects.
+func (r *rejectsFile) error() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
 func (r *rejectsFile) write(rej ingest.Reject) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.err != nil {
 		return
 	}
@@ -340,7 +370,11 @@ func (r *rejectsFile) write(rej ingest.Reject) {
 			if r.err = os.MkdirAll(r.dir, 0o700); r.err != nil {
 				return
 			}
-			r.path = filepath.Join(r.dir, "ingest-"+time.Now().UTC().Format("20060102T150405.000Z")+".jsonl")
+			prefix := r.prefix
+			if prefix == "" {
+				prefix = "ingest"
+			}
+			r.path = filepath.Join(r.dir, prefix+"-"+time.Now().UTC().Format("20060102T150405.000Z")+".jsonl")
 		}
 		if r.f, r.err = os.OpenFile(r.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); r.err != nil {
 			return
@@ -349,14 +383,22 @@ func (r *rejectsFile) write(rej ingest.Reject) {
 			return
 		}
 		r.w = bufio.NewWriter(r.f)
+		r.opened = true
 	}
 	r.w.Write(rej.Raw)
 	r.w.WriteByte('\n')
-	_, r.err = fmt.Fprintln(r.reasons, rej.String())
+	if r.flushEach {
+		if r.err = r.w.Flush(); r.err != nil {
+			return
+		}
+	}
+	_, r.err = fmt.Fprintln(r.reasons, event.Safe(rej.String()))
 }
 
 // sync makes the rejects written so far durable.
 func (r *rejectsFile) sync() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.err != nil || r.f == nil {
 		return r.err
 	}
@@ -370,6 +412,8 @@ func (r *rejectsFile) sync() error {
 }
 
 func (r *rejectsFile) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.f == nil {
 		return
 	}

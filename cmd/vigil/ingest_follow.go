@@ -167,8 +167,8 @@ func (a *app) ingestFollow(ctx context.Context, names []string, o ingestOptions,
 		}
 		fmt.Fprintf(a.stdout, "searchable up to seq %d\n", eng.IndexedSeq())
 	}
-	if rej.err != nil {
-		return fmt.Errorf("write rejects: %w", rej.err)
+	if err := rej.error(); err != nil {
+		return fmt.Errorf("write rejects: %w", err)
 	}
 	if rej.path != "" && rejected > 0 {
 		fmt.Fprintf(a.stdout, "rejected lines kept verbatim in %s (reasons in %s)\n", rej.file(), rej.reasonsFile())

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -23,8 +22,6 @@ import (
 
 	"github.com/vigil-dev/vigil/alerts"
 	"github.com/vigil-dev/vigil/engine"
-	"github.com/vigil-dev/vigil/event"
-	"github.com/vigil-dev/vigil/ingest"
 	"github.com/vigil-dev/vigil/ingest/k8saudit"
 	"github.com/vigil-dev/vigil/server"
 	"github.com/vigil-dev/vigil/store"
@@ -295,7 +292,7 @@ func (a *app) serve(ctx context.Context, cfg resolvedServe) error {
 	}
 	defer eng.Close()
 
-	rej := &serveRejects{path: cfg.Rejects, dir: filepath.Join(dataDir, "rejects")}
+	rej := &rejectsFile{path: cfg.Rejects, dir: filepath.Join(dataDir, "rejects"), prefix: "serve", flushEach: true}
 	defer rej.close()
 
 	var lookup tui.AlertLookup
@@ -375,7 +372,7 @@ func (a *app) serve(ctx context.Context, cfg resolvedServe) error {
 	}
 	m := in.Server.Metrics()
 	fmt.Fprintf(a.stdout, "vigil serve: stopped; stored %d events this run; head seq %d\n", m.Stored(), eng.Store().Head().Seq)
-	if p := rej.file(); p != "" {
+	if p := rej.written(); p != "" {
 		fmt.Fprintf(a.stdout, "vigil serve: rejected input kept verbatim in %s (reasons in %s.reasons)\n", p, p)
 	}
 	if err := rej.error(); err != nil && serveErr == nil {
@@ -513,68 +510,5 @@ func servedMessage(le *store.LockedError) []string {
 		fmt.Sprintf("%s is held by vigil serve (pid %d, since %s)", dir, h.PID, h.Since.Local().Format(time.DateTime)),
 		"explore it over SSH: " + h.Reach,
 		"send it events over HTTP (POST /v1/events, or the HEC endpoints) rather than with vigil ingest",
-	}
-}
-
-// serveRejects writes the input the server could not store, verbatim, one
-// unit a line, with the reasons beside it. It is safe for concurrent use;
-// files are created on the first reject.
-type serveRejects struct {
-	mu      sync.Mutex
-	path    string
-	dir     string
-	f       *os.File
-	reasons *os.File
-	err     error
-}
-
-func (r *serveRejects) write(rej ingest.Reject) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return
-	}
-	if r.f == nil {
-		if r.path == "" {
-			if r.err = os.MkdirAll(r.dir, 0o700); r.err != nil {
-				return
-			}
-			r.path = filepath.Join(r.dir, "serve-"+time.Now().UTC().Format("20060102T150405.000Z")+".jsonl")
-		}
-		if r.f, r.err = os.OpenFile(r.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); r.err != nil {
-			return
-		}
-		if r.reasons, r.err = os.OpenFile(r.path+".reasons", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); r.err != nil {
-			return
-		}
-	}
-	if _, r.err = r.f.Write(append(append([]byte(nil), rej.Raw...), '\n')); r.err != nil {
-		return
-	}
-	_, r.err = fmt.Fprintln(r.reasons, event.Safe(rej.String()))
-}
-
-func (r *serveRejects) error() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.err
-}
-
-func (r *serveRejects) file() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.f == nil {
-		return ""
-	}
-	return r.path
-}
-
-func (r *serveRejects) close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.f != nil {
-		r.f.Close()
-		r.reasons.Close()
-		r.f = nil
 	}
 }

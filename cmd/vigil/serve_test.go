@@ -112,6 +112,38 @@ func (s *served) wait(t *testing.T) int {
 	}
 }
 
+// post sends a body to /v1/events with a bearer token and wants 200.
+func (s *served) post(t *testing.T, token, body string) {
+	t.Helper()
+	if err := postBody(s.http, token, body); err != nil {
+		t.Fatalf("post: %v", err)
+	}
+}
+
+// alertsFired reads vigil_alerts_fired_total from a /metrics text.
+var alertsFired = regexp.MustCompile(`(?m)^vigil_alerts_fired_total (\d+)$`)
+
+// waitMetrics polls /metrics until ok accepts it, and returns it.
+func (s *served) waitMetrics(t *testing.T, what string, ok func(metrics string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(s.http + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if ok(string(body)) {
+			return string(body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics does not show %s:\n%s\n%s", what, body, s.errOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // postBatch posts events and reports whether the server answered 200.
 func postBatch(url, token string, ids []string) bool {
 	return postBatchErr(url, token, ids) == nil
@@ -123,19 +155,25 @@ func postBatchErr(url, token string, ids []string) error {
 	for _, id := range ids {
 		b.WriteString(line(id, "2025-01-15T14:30:00Z", "api.accessed") + "\n")
 	}
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(b.String()))
+	return postBody(url, token, b.String())
+}
+
+// postBody posts a body to /v1/events and says why the server did not
+// answer 200.
+func postBody(url, token, body string) error {
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	answer, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%d %s", resp.StatusCode, body)
+		return fmt.Errorf("%d %s", resp.StatusCode, answer)
 	}
 	return nil
 }
@@ -469,31 +507,13 @@ func TestServeEvaluatesAlertRules(t *testing.T) {
 	for i := range 8 {
 		fmt.Fprintf(&b, `{"event_id":"bf%d","timestamp":"2025-01-15T14:30:%02dZ","event_type":"login.failed","actor":{"email":"ana@example.com"},"context":{"ip":"203.0.113.9"}}`+"\n", i, i)
 	}
-	req, _ := http.NewRequest(http.MethodPost, s.http+"/v1/events", strings.NewReader(b.String()))
-	req.Header.Set("Authorization", "Bearer t")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(s.http + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if m := regexp.MustCompile(`(?m)^vigil_alerts_fired_total (\d+)$`).FindStringSubmatch(string(body)); m != nil && m[1] != "0" {
-			if !strings.Contains(string(body), "# TYPE vigil_alert_rule_fired_total counter") || !strings.Contains(string(body), "vigil_alerts_evaluated_total 8") {
-				t.Fatalf("metrics:\n%s", body)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no alert fired:\n%s\n%s", body, s.errOut.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	s.post(t, "t", b.String())
+	body := s.waitMetrics(t, "an alert fired", func(m string) bool {
+		f := alertsFired.FindStringSubmatch(m)
+		return f != nil && f[1] != "0"
+	})
+	if !strings.Contains(body, "# TYPE vigil_alert_rule_fired_total counter") || !strings.Contains(body, "vigil_alerts_evaluated_total 8") {
+		t.Fatalf("metrics:\n%s", body)
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	if code := s.wait(t); code != 0 {

@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -211,33 +209,11 @@ func TestExplorerAlertsEndToEnd(t *testing.T) {
 	for i := range 6 {
 		fmt.Fprintf(&b, `{"event_id":"bf%d","timestamp":"2025-02-01T03:0%d:00Z","event_type":"login.failed","actor":{"email":"mallory\u001b]0;pwned\u0007@example.com"},"context":{"ip":"203.0.113.66"}}`+"\n", i, i)
 	}
-	req, _ := http.NewRequest(http.MethodPost, s.http+"/v1/events", strings.NewReader(b.String()))
-	req.Header.Set("Authorization", "Bearer t")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("post: %s", resp.Status)
-	}
-	fired := regexp.MustCompile(`(?m)^vigil_alerts_fired_total (\d+)$`)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(s.http + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if m := fired.FindStringSubmatch(string(body)); m != nil && m[1] == "2" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the brute-force alerts did not fire:\n%s\n%s", body, s.errOut.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s.post(t, "t", b.String())
+	s.waitMetrics(t, "the two brute-force alerts", func(m string) bool {
+		f := alertsFired.FindStringSubmatch(m)
+		return f != nil && f[1] == "2"
+	})
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	if code := s.wait(t); code != 0 {
 		t.Fatalf("serve exit %d: %s", code, s.errOut.String())
