@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vigil-dev/vigil/engine"
 	"github.com/vigil-dev/vigil/event"
 	"github.com/vigil-dev/vigil/ingest"
 	"github.com/vigil-dev/vigil/ingest/auditd"
@@ -155,11 +154,7 @@ func (a *app) ingest(ctx context.Context, names []string, o ingestOptions) error
 		sources = append(sources, ingest.Source{Name: name, R: countingReader{f, &read}})
 	}
 
-	key, err := readKeyFile(a.keyFile)
-	if err != nil {
-		return err
-	}
-	eng, err := engine.Open(dataDir, engine.Options{EncryptionKey: key, Logger: a.log})
+	eng, err := a.openEngineLagging()
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vigil-dev/vigil/engine"
 	"github.com/vigil-dev/vigil/event"
 	"github.com/vigil-dev/vigil/follow"
 	"github.com/vigil-dev/vigil/ingest"
@@ -75,11 +74,7 @@ func (a *app) ingestFollow(ctx context.Context, names []string, o ingestOptions,
 	if err != nil {
 		return err
 	}
-	key, err := readKeyFile(a.keyFile)
-	if err != nil {
-		return err
-	}
-	eng, err := engine.Open(dataDir, engine.Options{EncryptionKey: key, Logger: a.log})
+	eng, err := a.openEngineLagging()
 	if err != nil {
 		return err
 	}
