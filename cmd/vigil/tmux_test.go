@@ -90,6 +90,17 @@ func (tm *tmuxTerm) keys(keys ...string) {
 	tm.tmux(append([]string{"send-keys", "-t", tm.target}, keys...)...)
 }
 
+// escape sends Escape alone and waits until the program has answered it
+// (the screen changed). A key sent right behind an Escape can reach the
+// program in the same read, which a terminal program must take as alt+key:
+// the escape would be lost.
+func (tm *tmuxTerm) escape() {
+	tm.t.Helper()
+	before := tm.screen()
+	tm.keys("Escape")
+	tm.waitFor("the screen change Escape makes", 5*time.Second, func(s string) bool { return s != before })
+}
+
 // text types literal text.
 func (tm *tmuxTerm) text(s string) {
 	tm.t.Helper()

@@ -124,7 +124,7 @@ func TestExplorerEndToEnd(t *testing.T) {
 			t.Fatalf("export line %d is seq %d, a %q", i+1, rec.Seq, rec.Event.EventType)
 		}
 	}
-	tm.keys("Escape")
+	tm.escape()
 
 	// Verify the whole chain.
 	tm.keys("v")
@@ -134,14 +134,14 @@ func TestExplorerEndToEnd(t *testing.T) {
 	if !strings.Contains(s, "3,000") {
 		t.Errorf("verify of the whole chain does not say 3,000 events:\n%s", s)
 	}
-	tm.keys("Escape")
+	tm.escape()
 
 	// A detail opens on enter and closes on esc.
 	tm.keys("Enter")
 	tm.waitFor("the detail pane", 10*time.Second, func(s string) bool {
 		return strings.Contains(s, "login.failed") && strings.Contains(strings.ToLower(s), "hash")
 	})
-	tm.keys("Escape")
+	tm.escape()
 
 	// The hostile events: visible placeholders, no raw control character,
 	// the title untouched, the layout in place.
@@ -184,7 +184,7 @@ func TestExplorerEndToEnd(t *testing.T) {
 	if len(opened) != wantHostile {
 		t.Errorf("opened %d distinct hostile events, want %d", len(opened), wantHostile)
 	}
-	tm.keys("Escape")
+	tm.escape()
 	if got := tm.title(); got != title || strings.Contains(got, "pwned") {
 		t.Errorf("pane title changed from %q to %q", title, got)
 	}
@@ -319,7 +319,7 @@ func TestExplorerAlertsEndToEnd(t *testing.T) {
 			t.Errorf("row %d is not marked H (a high alert): %q", i, rest)
 		}
 	}
-	tm.keys("Escape")
+	tm.escape()
 	tm.waitText("ALERTS", 5*time.Second)
 	tm.keys("q")
 	tm.waitText("vigil-exited-0", 10*time.Second)
