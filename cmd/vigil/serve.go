@@ -457,9 +457,12 @@ func alertMetrics(r *alerts.Runner) func(io.Writer) {
 	}
 }
 
-// serveBanner says what serve listens on and how to use it.
+// serveBanner says what serve listens on and how to use it, in one write,
+// so whoever reads serve's output (a supervisor, a test) never sees half of
+// it.
 func (a *app) serveBanner(dataDir string, eng *engine.Engine, in *server.Instance, cfg resolvedServe) {
-	w := a.stdout
+	w := &strings.Builder{}
+	defer func() { _, _ = io.WriteString(a.stdout, w.String()) }()
 	addrs := in.Addrs()
 	fmt.Fprintf(w, "vigil serve: %s (head seq %d, pid %d)\n", dataDir, eng.Store().Head().Seq, os.Getpid())
 	if addrs.HTTP != nil {
