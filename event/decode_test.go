@@ -22,7 +22,7 @@ func withField(key, val string) string {
 }
 
 // mustDecode decodes a line that the test expects to be valid.
-func mustDecode(t *testing.T, line string) *Event {
+func mustDecode(t testing.TB, line string) *Event {
 	t.Helper()
 	ev, err := Decode([]byte(line))
 	if err != nil {

@@ -70,7 +70,7 @@ func recordSyslogEvent(raw string) *Event {
 }
 
 // recordNativeEvent decodes and normalises line as ingest does.
-func recordNativeEvent(t *testing.T, line string) *Event {
+func recordNativeEvent(t testing.TB, line string) *Event {
 	t.Helper()
 	ev := mustDecode(t, line)
 	BuiltinCatalogue().Normalize(ev)
@@ -406,4 +406,132 @@ func TestRecordChecksRawReplacedAfterDecode(t *testing.T) {
 	if !json.Valid(rec) || !bytes.Contains(rec, []byte(`"raw_text":"Jan 15`)) {
 		t.Fatalf("record %s", rec)
 	}
+}
+
+// recordsForReading are records of every shape: native, imported (with
+// mapped), raw_text, raw_base64, escapes in every string, an unknown key.
+func recordsForReading(t testing.TB) [][]byte {
+	t.Helper()
+	var recs [][]byte
+	add := func(ev *Event, seq uint64) {
+		rec, err := EncodeRecord(ev, seq, recordReceived)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	add(recordNativeEvent(t, recordNativeLine), 1)
+	hostile, err := Decode([]byte(`{"timestamp":"2025-01-15T14:30:00Z","event_type":"x\u001b]0;pwned\u0007","actor":"a\"b\\c\u202e"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile.Message = "line\nbreak \u2028 \"q\""
+	hostile.Source = "s\u0000"
+	add(hostile, 2)
+	imported := recordNativeEvent(t, recordNativeLine)
+	imported.Format, imported.Raw = "cloudtrail", []byte(recordCloudTrailRaw)
+	add(imported, 3)
+	text := recordNativeEvent(t, recordNativeLine)
+	text.Format, text.Raw = "syslog", []byte("<13>Jan 15 11:59:00 h app: \"not json\" \x1b[2J")
+	add(text, 4)
+	bin := recordNativeEvent(t, recordNativeLine)
+	bin.Format, bin.Raw = "syslog", []byte{0xff, 0xfe, 'x'}
+	add(bin, 5)
+	recs = append(recs, []byte(`{"seq":6,"future":{"a":[1,{"b":null}]},"received":"2025-01-15T14:30:00Z","format":"native","time":"2025-01-15T14:30:00Z","raw":{"timestamp":"2025-01-15T14:30:00Z","event_type":"logout"}}`))
+	return recs
+}
+
+// TestReadRecordAgreesWithEncodingJSON: the one-pass reader gives what
+// encoding/json gives for the same record (the oracle), on records of every
+// shape.
+func TestReadRecordAgreesWithEncodingJSON(t *testing.T) {
+	for i, rec := range recordsForReading(t) {
+		var want recordFull
+		if err := json.Unmarshal(rec, &want); err != nil {
+			t.Fatalf("record %d: oracle: %v", i, err)
+		}
+		got, err := readRecord(rec)
+		if err != nil {
+			t.Fatalf("record %d: %v\n%s", i, err, rec)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("record %d:\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+	for _, bad := range []string{`[]`, `{"seq":"1"}`, `{"seq":-1}`, `{"time":1}`, `{"seq":1,`, `{"seq":1}x`} {
+		if r, err := readRecord([]byte(bad)); err == nil {
+			t.Errorf("readRecord(%s) = %+v, want an error", bad, r)
+		}
+	}
+}
+
+// FuzzReadRecord: wherever encoding/json reads a record without error, the
+// one-pass reader reads the same.
+func FuzzReadRecord(f *testing.F) {
+	for _, rec := range recordsForReading(f) {
+		f.Add(rec)
+	}
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		var want recordFull
+		if json.Unmarshal(rec, &want) != nil || !json.Valid(rec) || !utf8.Valid(rec) || bytes.Contains(rec, []byte(`null`)) {
+			return
+		}
+		// encoding/json matches keys whatever their case ("Seq", "ſeq");
+		// records are written with their keys exactly, and so are read.
+		if !bytes.Equal(bytes.ToLower(rec), rec) || bytes.ContainsRune(rec, 'ſ') {
+			return
+		}
+		got, err := readRecord(rec)
+		if err != nil {
+			t.Fatalf("%s: %v", rec, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", rec, got, want)
+		}
+	})
+}
+
+// BenchmarkDecodeRecord is DecodeRecord and its reading of the record's
+// keys, beside baselines measured in the same run: the keys read with
+// encoding/json, and the whole decoding as DecodeRecord did it before.
+func BenchmarkDecodeRecord(b *testing.B) {
+	rec, err := EncodeRecord(recordNativeEvent(b, recordNativeLine), 1, recordReceived)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("baseline-encoding-json-keys", func(b *testing.B) {
+		for b.Loop() {
+			var r recordFull
+			if err := json.Unmarshal(rec, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline-decode-record-as-before", func(b *testing.B) {
+		// encoding/json for the keys, then Decode of the raw event with
+		// its keys checked for repeats.
+		for b.Loop() {
+			var r recordFull
+			if err := json.Unmarshal(rec, &r); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := Decode(r.Raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read-keys", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := readRecord(rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode-record", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := DecodeRecord(rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
