@@ -86,7 +86,17 @@ func RunSearch(ctx context.Context, cfg Config) (ingestRate, decodeRate float64,
 	}
 	defer e.Close()
 	start = time.Now()
-	if _, err := ingest.Run(ctx, e.Store(), []ingest.Source{{Name: "bench", R: bytes.NewReader(jsonl.Bytes())}}, ingest.Options{Catalogue: e.Catalogue()}); err != nil {
+	// As vigil ingest does: the index follows the store while events are
+	// stored, and the figure is the time until all of them are searchable.
+	indexCtx, stopIndexing := context.WithCancel(ctx)
+	indexDone := make(chan error, 1)
+	go func() { indexDone <- e.RunIndexer(indexCtx) }()
+	_, err = ingest.Run(ctx, e.Store(), []ingest.Source{{Name: "bench", R: bytes.NewReader(jsonl.Bytes())}}, ingest.Options{Catalogue: e.Catalogue()})
+	stopIndexing()
+	if ierr := <-indexDone; err == nil {
+		err = ierr
+	}
+	if err != nil {
 		return 0, 0, nil, err
 	}
 	if err := e.CatchUp(ctx, nil); err != nil {

@@ -193,20 +193,7 @@ func (a *app) ingest(ctx context.Context, names []string, o ingestOptions) error
 	// stored becomes searchable without waiting for the end.
 	indexCtx, stopIndexing := context.WithCancel(ctx)
 	indexDone := make(chan error, 1)
-	go func() {
-		for {
-			if err := eng.CatchUp(indexCtx, nil); err != nil {
-				indexDone <- err
-				return
-			}
-			select {
-			case <-indexCtx.Done():
-				indexDone <- nil
-				return
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
-	}()
+	go func() { indexDone <- eng.RunIndexer(indexCtx) }()
 
 	var formatMu sync.Mutex
 	var readAs []sourceFormat
