@@ -178,9 +178,9 @@ func DecodeRecord(rec []byte) (*Event, error) {
 // reader of the store (searches, exports, the index, the live bus) decodes
 // records, and encoding/json's reflection and separate validation cost
 // about three times as much (BenchmarkDecodeRecord). Like encoding/json,
-// it lets a repeated key's last value win; unlike it, it matches key names
-// exactly, as vigil writes them. The values of raw and mapped are copied out.
-// Keys it does not know are skipped, as encoding/json would.
+// it skips keys it does not know and lets a repeated key's last value win;
+// unlike it, it matches key names exactly, as vigil writes them, and
+// refuses null for seq and the string keys (vigil never writes null). The values of raw and mapped are copied out.
 func readRecord(rec []byte) (recordFull, error) {
 	var r recordFull
 	d := jsontext.NewDecoder(bytes.NewBuffer(rec), jsontext.AllowDuplicateNames(true))
@@ -213,9 +213,6 @@ func readRecord(rec []byte) (recordFull, error) {
 			v, err := d.ReadValue()
 			if err != nil {
 				return r, err
-			}
-			if v.Kind() == 'n' {
-				continue
 			}
 			c := bytes.Clone(v)
 			if key == "raw" {
