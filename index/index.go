@@ -112,6 +112,9 @@ func Open(dir string, opts Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
+	if err := removeUnfinishedShards(dir); err != nil {
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
 	shards, err := shardDirs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
@@ -135,15 +138,50 @@ func Open(dir string, opts Options) (*Index, error) {
 		st = state{Format: Format}
 	}
 	for _, name := range shards {
-		idx, err := bleve.Open(filepath.Join(dir, name))
+		idx, err := bleve.OpenUsing(filepath.Join(dir, name), shardConfig())
 		if err != nil {
-			x.Close()
-			return nil, fmt.Errorf("open index shard %s: %w", name, err)
+			// The index is derived from the store: a shard that cannot be
+			// read (a disk fault; vigil makes shards whole or not at all)
+			// costs a rebuild, never the events.
+			x.log.Warn("a shard of the search index cannot be opened; the index is rebuilt from the store",
+				"shard", filepath.Join(dir, name), "err", err)
+			if err := x.discard(); err != nil {
+				return nil, fmt.Errorf("open index %s: %w", dir, err)
+			}
+			st.Seq = 0
+			break
 		}
 		x.shards[name] = idx
 	}
 	x.indexed.Store(st.Seq)
 	return x, nil
+}
+
+// discard closes and removes every shard and starts the index again at seq
+// 0, for catch-up to rebuild it from the store. It runs before the index is
+// in use.
+func (x *Index) discard() error {
+	for name, idx := range x.shards {
+		_ = idx.Close()
+		delete(x.shards, name)
+	}
+	shards, err := shardDirs(x.dir)
+	if err != nil {
+		return err
+	}
+	for _, name := range shards {
+		if err := os.RemoveAll(filepath.Join(x.dir, name)); err != nil {
+			return fmt.Errorf("remove shard: %w", err)
+		}
+	}
+	return x.saveState(0)
+}
+
+// shardConfig is the runtime configuration of every shard: batches are
+// applied without waiting for the disk (see Add and the persisted
+// callbacks).
+func shardConfig() map[string]interface{} {
+	return map[string]interface{}{"unsafe_batch": true}
 }
 
 // shardDirs lists the shards' directories in dir.
@@ -154,12 +192,33 @@ func shardDirs(dir string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if e.IsDir() && strings.Contains(e.Name(), "-w") {
+		if e.IsDir() && strings.Contains(e.Name(), "-w") && !strings.HasSuffix(e.Name(), newShardSuffix) {
 			out = append(out, e.Name())
 		}
 	}
 	return out, nil
 }
+
+// removeUnfinishedShards removes shards whose making was cut off (by a
+// kill or a crash): nothing was indexed in them.
+func removeUnfinishedShards(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasSuffix(e.Name(), newShardSuffix) {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("remove unfinished shard: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// newShardSuffix marks a shard being made: it gets its name only once
+// Bleve has written it whole.
+const newShardSuffix = ".new"
 
 // newMapping is the mapping Bleve keeps with each shard. Documents are
 // built field by field (see builder), so the mapping only has to say that
@@ -225,13 +284,51 @@ func (x *Index) shard(key string) (bleve.Index, error) {
 	if idx, ok := x.shards[key]; ok {
 		return idx, nil
 	}
-	idx, err := bleve.NewUsing(filepath.Join(x.dir, key), x.mapping, bleve.Config.DefaultIndexType,
-		bleve.Config.DefaultKVStore, map[string]interface{}{"unsafe_batch": true})
+	idx, err := x.createShard(key)
 	if err != nil {
 		return nil, fmt.Errorf("create index shard %s: %w", key, err)
 	}
 	x.shards[key] = idx
 	return idx, nil
+}
+
+// createShard makes a shard under a temporary name and renames it into
+// place once Bleve has written it whole: Bleve writes a new index's files
+// one after the other, and a kill between them would leave a shard that
+// cannot be opened.
+func (x *Index) createShard(key string) (bleve.Index, error) {
+	final := filepath.Join(x.dir, key)
+	tmp := final + newShardSuffix
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, err
+	}
+	// Made without unsafe_batch, so that the mapping Bleve keeps inside the
+	// index is on disk when New returns (with it, a kill before the first
+	// persist left a shard without its mapping, which cannot be opened).
+	idx, err := bleve.NewUsing(tmp, x.mapping, bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := idx.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return nil, err
+	}
+	if err := syncDir(x.dir); err != nil {
+		return nil, err
+	}
+	return bleve.OpenUsing(final, shardConfig())
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Add indexes stored events (their Seq set) and records the newest seq.
