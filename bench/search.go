@@ -88,12 +88,9 @@ func RunSearch(ctx context.Context, cfg Config) (ingestRate, decodeRate float64,
 	start = time.Now()
 	// As vigil ingest does: the index follows the store while events are
 	// stored, and the figure is the time until all of them are searchable.
-	indexCtx, stopIndexing := context.WithCancel(ctx)
-	indexDone := make(chan error, 1)
-	go func() { indexDone <- e.RunIndexer(indexCtx) }()
+	stopIndexing := e.StartIndexer(ctx)
 	_, err = ingest.Run(ctx, e.Store(), []ingest.Source{{Name: "bench", R: bytes.NewReader(jsonl.Bytes())}}, ingest.Options{Catalogue: e.Catalogue()})
-	stopIndexing()
-	if ierr := <-indexDone; err == nil {
+	if ierr := stopIndexing(); err == nil {
 		err = ierr
 	}
 	if err != nil {

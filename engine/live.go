@@ -287,6 +287,19 @@ func (e *Engine) RunIndexer(ctx context.Context) error {
 	}
 }
 
+// StartIndexer runs RunIndexer in the background, for the time events are
+// being stored. The returned stop ends it, waits for it, and returns its
+// error; what was stored meanwhile and not yet indexed is left to CatchUp.
+func (e *Engine) StartIndexer(ctx context.Context) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.RunIndexer(ctx) }()
+	return func() error {
+		cancel()
+		return <-done
+	}
+}
+
 // IndexLag is how many stored events are not yet searchable.
 func (e *Engine) IndexLag() uint64 {
 	head := e.st.Head().Seq

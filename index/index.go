@@ -124,12 +124,10 @@ func Open(dir string, opts Options) (*Index, error) {
 		// written): start again; catch-up rebuilds it from the store.
 		x.log.Warn("the search index was built by another version of vigil; it is rebuilt from the store",
 			"dir", dir, "format", st.Format, "want", Format)
-		for _, name := range shards {
-			if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
-				return nil, fmt.Errorf("open index %s: remove old shard: %w", dir, err)
-			}
+		if err := x.discard(); err != nil {
+			return nil, fmt.Errorf("open index %s: %w", dir, err)
 		}
-		shards, ok = nil, false
+		shards, ok, st = nil, true, state{Format: Format}
 	}
 	if !ok {
 		if err := x.saveState(0); err != nil {
@@ -157,9 +155,9 @@ func Open(dir string, opts Options) (*Index, error) {
 	return x, nil
 }
 
-// discard closes and removes every shard and starts the index again at seq
-// 0, for catch-up to rebuild it from the store. It runs before the index is
-// in use.
+// discard closes and removes every shard (open or only on disk) and starts
+// the index again at seq 0, for catch-up to rebuild it from the store. It
+// runs before the index is in use.
 func (x *Index) discard() error {
 	for name, idx := range x.shards {
 		_ = idx.Close()

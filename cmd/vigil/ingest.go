@@ -191,9 +191,7 @@ func (a *app) ingest(ctx context.Context, names []string, o ingestOptions) error
 
 	// The index follows the store while ingest runs, so that what is
 	// stored becomes searchable without waiting for the end.
-	indexCtx, stopIndexing := context.WithCancel(ctx)
-	indexDone := make(chan error, 1)
-	go func() { indexDone <- eng.RunIndexer(indexCtx) }()
+	stopIndexing := eng.StartIndexer(ctx)
 
 	var formatMu sync.Mutex
 	var readAs []sourceFormat
@@ -220,9 +218,7 @@ func (a *app) ingest(ctx context.Context, names []string, o ingestOptions) error
 	<-barDone
 	rej.close()
 	elapsed := time.Since(start)
-	stopIndexing()
-	indexErr := <-indexDone
-	if indexErr != nil && !errors.Is(indexErr, context.Canceled) {
+	if indexErr := stopIndexing(); indexErr != nil && !errors.Is(indexErr, context.Canceled) {
 		return fmt.Errorf("index: %w", indexErr)
 	}
 

@@ -88,9 +88,7 @@ func (a *app) ingestFollow(ctx context.Context, names []string, o ingestOptions,
 
 	// The index follows the store, so that what is stored is searchable
 	// within a moment.
-	indexCtx, stopIndexing := context.WithCancel(context.Background())
-	indexDone := make(chan error, 1)
-	go func() { indexDone <- eng.RunIndexer(indexCtx) }()
+	stopIndexing := eng.StartIndexer(context.Background())
 
 	statusDone := make(chan struct{})
 	stopStatus := make(chan struct{})
@@ -147,8 +145,7 @@ func (a *app) ingestFollow(ctx context.Context, names []string, o ingestOptions,
 	close(stopStatus)
 	<-statusDone
 	rej.close()
-	stopIndexing()
-	if err := <-indexDone; err != nil && runErr == nil {
+	if err := stopIndexing(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("index: %w", err)
 	}
 	stored, dups, rejected := stats.Stored.Load(), stats.Duplicates.Load(), stats.Rejected.Load()
